@@ -1,0 +1,1 @@
+"""Built-in plugins; each subpackage is one plugin, declared under [project.entry-points."llie.plugins"]."""

@@ -1,0 +1,7 @@
+"""Built-in plugin 'unet' (registered through the llie.plugins entry point like any third-party plugin)."""
+from framework import hookimpl
+
+
+@hookimpl
+def llie_register(registries):
+    """Nothing registered yet."""
