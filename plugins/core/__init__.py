@@ -1,7 +1,15 @@
-"""Built-in plugin 'core' (registered through the llie.plugins entry point like any third-party plugin)."""
+"""Built-in plugin 'core': the composed model and the "nothing here" components used by ablations
+(identity decomposition, no image prior, no text prior)."""
 from framework import hookimpl
+from framework.engine.model import SemanticPriorModel
+
+from .identity import IdentityDecomposer
+from .priors import NoPrior, NoTextPrior
 
 
 @hookimpl
 def llie_register(registries):
-    """Nothing registered yet."""
+    registries.models.register_module(module=SemanticPriorModel)
+    registries.decomposers.register_module(module=IdentityDecomposer)
+    registries.image_priors.register_module(module=NoPrior)
+    registries.text_priors.register_module(module=NoTextPrior)

@@ -1,7 +1,9 @@
-"""Built-in plugin 'unet' (registered through the llie.plugins entry point like any third-party plugin)."""
+"""Built-in plugin 'unet': the plain U-Net enhancer (no priors)."""
 from framework import hookimpl
+
+from .unet import UNet
 
 
 @hookimpl
 def llie_register(registries):
-    """Nothing registered yet."""
+    registries.enhancers.register_module(module=UNet)

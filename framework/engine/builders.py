@@ -1,0 +1,59 @@
+"""Turn a resolved experiment config into the mmengine pieces (model, data loaders, evaluator, hooks, loops)."""
+from __future__ import annotations
+
+from typing import Any
+
+from mmengine.config import Config
+
+from ..config import to_plain
+from ..registry import build
+
+DEFAULT_MODEL_TYPE = "SemanticPriorModel"
+
+
+def section(cfg: Config | dict, name: str) -> dict:
+    value = cfg.get(name) or {}
+    return to_plain(value)
+
+
+def build_model(cfg: Config | dict) -> Any:
+    model_cfg = section(cfg, "model")
+    model_cfg.setdefault("type", DEFAULT_MODEL_TYPE)
+    return build("models", model_cfg)
+
+
+def build_dataset(cfg: Config | dict, split: str, seed: int | None = None) -> Any:
+    """``split`` is 'train', 'val' or 'test' (test falls back to val)."""
+    data = section(cfg, "data")
+    ds_cfg = data.get(split) or (data.get("val") if split == "test" else None)
+    if ds_cfg is None:
+        from ..errors import ConfigError
+        raise ConfigError(f"data.{split} is not configured")
+    return build("datasets", ds_cfg)
+
+
+def eval_settings(cfg: Config | dict, **overrides: Any) -> dict:
+    settings = {"protocol": "retinexformer", "gt_mean": False}
+    settings.update(section(cfg, "eval"))
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    return settings
+
+
+def build_metric(cfg: Config | dict, **overrides: Any) -> Any:
+    return build("metrics", {"type": "PairedImageMetric", **eval_settings(cfg, **overrides)})
+
+
+def train_loader_cfg(cfg: Config | dict, dataset: Any) -> dict:
+    data = section(cfg, "data")
+    workers = int(data.get("num_workers", 0))
+    return dict(dataset=dataset, batch_size=int(data.get("batch_size", 4)), num_workers=workers,
+                pin_memory=bool(data.get("pin_memory", False)),
+                persistent_workers=bool(data.get("persistent_workers", False)) and workers > 0,
+                sampler=dict(type="InfiniteSampler", shuffle=True), collate_fn=dict(type="default_collate"))
+
+
+def eval_loader_cfg(cfg: Config | dict, dataset: Any) -> dict:
+    data = section(cfg, "data")
+    # eval images may differ in size: batch only when asked to
+    return dict(dataset=dataset, batch_size=int(data.get("val_batch_size", 1)), num_workers=0,
+                sampler=dict(type="DefaultSampler", shuffle=False), collate_fn=dict(type="default_collate"))

@@ -1,0 +1,115 @@
+"""The composed model every config trains: decomposer + image prior + enhancer (+ text prior) + losses.
+
+It is an mmengine ``BaseModel`` so the mmengine ``Runner`` drives training, validation and checkpoints; every part
+is built by name from the registries, and ``none`` (or null) switches an optional part off.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from mmengine.model import BaseModel
+from torch import Tensor, nn
+
+from ..errors import ConfigError
+from ..interfaces import Decomposer, Enhancer, ImagePrior, LossContext, PriorFeatures, Retinex, TextPrior
+from ..registry import build
+from .padding import crop_to, lcm, pad_to_multiple
+
+
+def _optional(kind: str, cfg: Any) -> Any:
+    """Build an optional component; ``None`` / ``'none'`` / ``{'type': 'none'}`` mean absent."""
+    if cfg is None or (isinstance(cfg, str) and cfg.lower() == "none"):
+        return None
+    if isinstance(cfg, dict) and str(cfg.get("type", "")).lower() == "none":
+        return None
+    return build(kind, cfg)
+
+
+class SemanticPriorModel(BaseModel):
+    """Low-light enhancement guided by optional semantic priors.
+
+    Forward pass on a low-light batch ``low`` (B×3×H×W in [0,1]):
+
+    1. ``retinex = decomposer(low)`` (absent: the enhancer sees ``low`` itself);
+    2. ``prior = image_prior(low)`` — under ``no_grad`` when the prior is frozen;
+    3. ``out = enhancer(retinex.reflectance or low, prior, retinex)``;
+    4. with an illumination adjuster: ``out = out ⊙ adjuster(retinex.illumination, low)``.
+
+    Losses (``mode='loss'``) are the configured terms, logged as ``loss_<name>``; ``mode='predict'`` returns one
+    dict per image with ``pred`` (clamped to [0,1]), ``gt`` and ``name`` for the metrics.
+    """
+
+    def __init__(self, enhancer: dict, decomposer: Any = None, image_prior: Any = None, text_prior: Any = None,
+                 illumination_adjuster: Any = None, losses: list | tuple = (), pad_multiple: int = 1,
+                 data_preprocessor: dict | None = None, init_cfg: dict | None = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.decomposer: Decomposer | None = _optional("decomposers", decomposer)
+        self.image_prior: ImagePrior | None = _optional("image_priors", image_prior)
+        self.text_prior: TextPrior | None = _optional("text_priors", text_prior)
+        self.illumination_adjuster = _optional("illumination_adjusters", illumination_adjuster)
+        self.enhancer: Enhancer = build("enhancers", enhancer)
+        if self.image_prior is not None and self.enhancer.uses_prior:
+            self.enhancer.bind_prior(tuple(self.image_prior.strides), tuple(self.image_prior.channels),
+                                     self.image_prior.num_classes)
+        self.losses = nn.ModuleList(build("losses", c) for c in (losses or []))
+        names = [loss.name for loss in self.losses]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ConfigError(f"model.losses: two losses share the name {duplicated}; give each a distinct 'name'")
+        self.pad_multiple = lcm(pad_multiple, self.enhancer.pad_multiple)
+        #: optional hook for a prior-feature cache: ``fn(prior, low, names) -> PriorFeatures``
+        self.prior_feature_fn = None
+
+    # ---- building blocks -------------------------------------------------------------------------------------
+    @property
+    def trainable(self) -> bool:
+        return any(p.requires_grad for p in self.parameters())
+
+    def prior_features(self, low: Tensor, names: list[str] | None = None) -> PriorFeatures | None:
+        if self.image_prior is None:
+            return None
+        if self.prior_feature_fn is not None:
+            return self.prior_feature_fn(self.image_prior, low, names)
+        if self.image_prior.frozen:
+            with torch.no_grad():
+                return self.image_prior(low)
+        return self.image_prior(low)
+
+    def enhance(self, low: Tensor, names: list[str] | None = None) -> tuple[Tensor, LossContext]:
+        """Enhance a batch of any size (padded to the model's multiple and cropped back)."""
+        padded, size = pad_to_multiple(low, self.pad_multiple)
+        retinex: Retinex | None = self.decomposer(padded) if self.decomposer is not None else None
+        prior = self.prior_features(padded, names)
+        x = retinex.reflectance if retinex is not None else padded
+        out = self.enhancer(x, prior, retinex)
+        if self.illumination_adjuster is not None:
+            if retinex is None:
+                raise ConfigError("model.illumination_adjuster needs a model.decomposer (got none)")
+            out = out * self.illumination_adjuster(retinex.illumination, padded)
+        ctx = LossContext(low=padded, retinex=retinex, prior_features=prior, image_prior=self.image_prior,
+                          text_prior=self.text_prior, decomposer=self.decomposer)
+        return crop_to(out, size), ctx
+
+    # ---- mmengine entry point --------------------------------------------------------------------------------
+    def forward(self, inputs: Tensor, data_samples: dict | None = None, mode: str = "tensor") -> Any:
+        names = list(data_samples["name"]) if data_samples and "name" in data_samples else None
+        out, ctx = self.enhance(inputs, names)
+        if mode == "tensor":
+            return out
+        if data_samples is None or "gt" not in data_samples:
+            raise ValueError(f"mode '{mode}' needs data_samples with a 'gt' tensor")
+        gt = data_samples["gt"]
+        if mode == "loss":
+            if not self.losses:
+                raise ConfigError("model.losses is empty: configure at least one loss (e.g. {type: PixelLoss})")
+            ctx.low = inputs  # losses compare at the unpadded size
+            if ctx.retinex is not None:
+                ctx.retinex = Retinex(crop_to(ctx.retinex.reflectance, inputs.shape[-2:]),
+                                      crop_to(ctx.retinex.illumination, inputs.shape[-2:]))
+            return {f"loss_{loss.name}": loss(out, gt, ctx) for loss in self.losses}
+        if mode == "predict":
+            out = out.clamp(0.0, 1.0)
+            return [{"pred": out[i].detach(), "gt": gt[i], "name": names[i] if names else str(i)}
+                    for i in range(out.shape[0])]
+        raise ValueError(f"unknown mode '{mode}' (expected tensor, loss or predict)")

@@ -1,0 +1,136 @@
+"""Training, validation and testing through mmengine's ``Runner`` (iteration-based loops, its hooks, its checkpoints)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mmengine.config import Config
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+from ..errors import ConfigError
+from .builders import build_dataset, build_metric, build_model, eval_loader_cfg, section, train_loader_cfg
+from .progress import ProgressBarHook
+from .safe_checkpoint import WeightsOnlySafeCheckpointHook
+
+DEFAULT_OPTIMIZER = {"type": "AdamW", "lr": 2e-4, "betas": (0.9, 0.999), "weight_decay": 0.0}
+
+
+@dataclass
+class EvalResult:
+    """Metrics of one evaluation pass: means, the protocol they were measured under, and per-image values."""
+
+    psnr: float
+    ssim: float
+    protocol: str
+    gt_mean: bool
+    per_image: list[dict] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def n_images(self) -> int:
+        return len(self.per_image)
+
+    def as_dict(self) -> dict:
+        return {"psnr": self.psnr, "ssim": self.ssim, "protocol": self.protocol, "gt_mean": self.gt_mean,
+                "n_images": self.n_images, "per_image": self.per_image}
+
+
+class MetricsRecorderHook(Hook):
+    """Keeps the metrics of the latest validation pass, so callers need not parse logs."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, float] = {}
+
+    def after_val_epoch(self, runner: Any, metrics: dict | None = None) -> None:
+        self.last = dict(metrics or {})
+
+
+def _hooks(progress: bool) -> list:
+    return [WeightsOnlySafeCheckpointHook(), ProgressBarHook(enabled=progress), MetricsRecorderHook()]
+
+
+def _scheduler(train: dict) -> Any:
+    sched = train.get("scheduler")
+    if sched is None:
+        return None
+    scheds = sched if isinstance(sched, list) else [sched]
+    out = []
+    for s in scheds:
+        s = dict(s)
+        s.setdefault("by_epoch", False)
+        if s.get("type") == "CosineAnnealingLR":
+            s.setdefault("T_max", int(train["max_iters"]))
+        out.append(s)
+    return out
+
+
+def build_train_runner(cfg: Config, work_dir: str | Path, *, resume: bool = True, progress: bool = True,
+                       model: Any = None) -> Runner:
+    """An mmengine Runner for ``cfg``'s training; ``resume=True`` continues from ``work_dir``'s last checkpoint."""
+    train = section(cfg, "train")
+    if "max_iters" not in train:
+        raise ConfigError(f"{cfg.filename}: missing required key 'train.max_iters'")
+    max_iters = int(train["max_iters"])
+    model = model if model is not None else build_model(cfg)
+    val_interval = int(train.get("val_interval", max_iters))
+    ckpt_interval = int(train.get("checkpoint_interval", val_interval))
+    optim_wrapper: dict[str, Any] = {"type": "OptimWrapper", "optimizer": dict(train.get("optimizer") or DEFAULT_OPTIMIZER)}
+    if train.get("grad_clip"):
+        optim_wrapper["clip_grad"] = dict(train["grad_clip"])
+    if int(train.get("accumulate_grad", 1)) > 1:
+        optim_wrapper["accumulative_counts"] = int(train["accumulate_grad"])
+    seed = int(cfg.get("seed", 0))
+    return Runner(
+        model=model,
+        work_dir=str(work_dir),
+        experiment_name="train",
+        train_dataloader=train_loader_cfg(cfg, build_dataset(cfg, "train")),
+        train_cfg=dict(type="IterBasedTrainLoop", max_iters=max_iters, val_interval=val_interval),
+        val_dataloader=eval_loader_cfg(cfg, build_dataset(cfg, "val")),
+        val_cfg=dict(type="ValLoop"),
+        val_evaluator=build_metric(cfg),
+        optim_wrapper=optim_wrapper,
+        param_scheduler=_scheduler(train),
+        default_hooks=dict(
+            timer=dict(type="IterTimerHook"),
+            logger=dict(type="LoggerHook", interval=int(train.get("log_interval", 10)), log_metric_by_epoch=False),
+            param_scheduler=dict(type="ParamSchedulerHook"),
+            checkpoint=dict(type="CheckpointHook", interval=ckpt_interval, by_epoch=False, save_last=True,
+                            max_keep_ckpts=int(train.get("keep_checkpoints", 2))),
+            sampler_seed=dict(type="DistSamplerSeedHook"),
+        ),
+        custom_hooks=_hooks(progress),
+        randomness=dict(seed=seed, deterministic=bool(cfg.get("deterministic", False))),
+        resume=resume,
+        log_level=logging.WARNING,
+        cfg=cfg,
+    )
+
+
+def build_test_runner(cfg: Config, work_dir: str | Path, model: Any, dataset: Any, metric: Any,
+                      progress: bool = True) -> Runner:
+    """An mmengine Runner that only tests ``model`` (weights already loaded) on ``dataset``."""
+    return Runner(
+        model=model, work_dir=str(work_dir), experiment_name="test",
+        test_dataloader=eval_loader_cfg(cfg, dataset), test_cfg=dict(type="TestLoop"), test_evaluator=metric,
+        default_hooks=dict(timer=dict(type="IterTimerHook"), logger=dict(type="LoggerHook", interval=50)),
+        custom_hooks=_hooks(progress), randomness=dict(seed=int(cfg.get("seed", 0))),
+        log_level=logging.WARNING, cfg=cfg,
+    )
+
+
+def evaluate(cfg: Config, model: Any, dataset: Any, work_dir: str | Path, *, progress: bool = True,
+             **eval_overrides: Any) -> EvalResult:
+    """Test ``model`` on ``dataset`` through mmengine's TestLoop; returns means and per-image values."""
+    metric = build_metric(cfg, **eval_overrides)
+    runner = build_test_runner(cfg, work_dir, model, dataset, metric, progress=progress)
+    metrics = runner.test()
+    psnr = next(v for k, v in metrics.items() if k.endswith("psnr"))
+    ssim = next(v for k, v in metrics.items() if k.endswith("ssim"))
+    settings = {k: v for k, v in vars(metric.protocol).items()} if hasattr(metric.protocol, "__dict__") else {}
+    return EvalResult(psnr=float(psnr), ssim=float(ssim), protocol=str(getattr(metric.protocol, "name", "?")),
+                      gt_mean=bool(getattr(metric.protocol, "gt_mean", False)), per_image=list(metric.last_per_image),
+                      settings=settings)
