@@ -1,7 +1,20 @@
-"""Built-in plugin 'losses' (registered through the llie.plugins entry point like any third-party plugin)."""
+"""Built-in plugin 'losses': pixel, edge, semantic (image prior), multimodal (text prior) and decomposition terms.
+
+Each is a :class:`framework.interfaces.Loss` (``forward(pred, target, ctx) -> weighted scalar``) logged as
+``loss_<name>``.
+"""
 from framework import hookimpl
+
+from .decomposition import DecompositionLoss
+from .edge import EdgeLoss
+from .multimodal import MultimodalLoss
+from .pixel import PixelLoss
+from .semantic import SemanticLoss
+
+__all__ = ["DecompositionLoss", "EdgeLoss", "MultimodalLoss", "PixelLoss", "SemanticLoss"]
 
 
 @hookimpl
 def llie_register(registries):
-    """Nothing registered yet."""
+    for cls in (PixelLoss, EdgeLoss, SemanticLoss, MultimodalLoss, DecompositionLoss):
+        registries.losses.register_module(module=cls)
