@@ -1,7 +1,12 @@
-"""Built-in plugin 'metrics' (registered through the llie.plugins entry point like any third-party plugin)."""
+"""Built-in plugin 'metrics' (registered through the llie.plugins entry point like any third-party plugin).
+
+Provides ``PairedImageMetric`` (PSNR/SSIM under a named protocol) in the metrics registry.
+"""
 from framework import hookimpl
+from framework.metrics import PairedImageMetric
 
 
 @hookimpl
 def llie_register(registries):
-    """Nothing registered yet."""
+    """Register the paired PSNR/SSIM metric."""
+    registries.metrics.register_module(module=PairedImageMetric)
