@@ -1,7 +1,12 @@
-"""Built-in plugin 'baselines' (registered through the llie.plugins entry point like any third-party plugin)."""
+"""Built-in plugin 'baselines': comparison rows without priors — Retinexformer and classical training-free methods."""
 from framework import hookimpl
+
+from .gamma import GammaCorrection
+from .histogram import HistogramEqualization
+from .retinexformer import Retinexformer
 
 
 @hookimpl
 def llie_register(registries):
-    """Nothing registered yet."""
+    for enhancer in (Retinexformer, GammaCorrection, HistogramEqualization):
+        registries.enhancers.register_module(module=enhancer)

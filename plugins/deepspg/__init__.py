@@ -1,7 +1,9 @@
-"""Built-in plugin 'deepspg' (registered through the llie.plugins entry point like any third-party plugin)."""
+"""Built-in plugin 'deepspg': the semantic-aware enhancer of the DeepSPG reference configuration."""
 from framework import hookimpl
+
+from .enhancer import SemanticAwareEnhancer
 
 
 @hookimpl
 def llie_register(registries):
-    """Nothing registered yet."""
+    registries.enhancers.register_module(module=SemanticAwareEnhancer)
