@@ -1,7 +1,14 @@
-"""Built-in plugin 'datasets' (registered through the llie.plugins entry point like any third-party plugin)."""
+"""Built-in plugin 'datasets': the paired-folder layout, the five published LLIE benchmarks and synthetic pairs.
+
+Registered through the ``llie.plugins`` entry point like any third-party plugin; the classes live in
+:mod:`framework.data`.
+"""
 from framework import hookimpl
+from framework.data import DATASET_CLASSES
 
 
 @hookimpl
 def llie_register(registries):
-    """Nothing registered yet."""
+    """PairedFolder, LOLv1, LOLv2Real, LOLv2Synthetic, SID, SMID, SyntheticPairs."""
+    for cls in DATASET_CLASSES:
+        registries.datasets.register_module(module=cls)

@@ -1,0 +1,336 @@
+"""Paired low-light / ground-truth datasets: the base class every layout builds on, and a plain two-folder layout.
+
+Item format (what the model's data preprocessor receives)::
+
+    {'inputs': low 3×H×W float32 tensor in [0, 1],
+     'data_samples': {'gt': high 3×H×W float32 tensor in [0, 1], 'name': str, 'low_path': str, 'high_path': str}}
+
+Processing order per item: read both images (:func:`framework.data.io.read_image`; ``resize`` happens while reading,
+in the file's own dtype) -> check both have the same size -> random crop (``crop_size``) -> flips and 90° rotations
+(``augment``) -> tensors.
+
+Reproducibility: each item's generator is seeded from ``(seed, index, torch.initial_seed(), draw counter)``.
+``torch.initial_seed()`` differs per DataLoader worker and per epoch (the loader reseeds its workers from torch's
+global generator, which a fixed experiment seed fixes), and the per-process draw counter makes repeated passes in the
+main process (``num_workers=0``) see fresh crops. With a fixed seed and the same access order, runs repeat exactly.
+
+Bad pairs: files are checked to exist when the pair list is built (a missing partner fails there, naming both paths);
+decoding and size checks happen lazily when an item is loaded. With ``skip_bad_pairs=True`` a bad pair is logged as a
+warning with both paths and skipped: at list-build time it is left out; at load time the item falls through to the
+next valid index (wrapping around), and the bad index is remembered so it is not retried in this process.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ..errors import ConfigError, DataError
+from .io import image_size, is_image_file, read_image
+from .transforms import PairedCompose, PairedFlip, PairedRandomCrop, PairedRotate90, PairedTransform
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike
+
+
+@dataclass(frozen=True)
+class ImagePair:
+    """One low-light image, its ground truth, and the name outputs are saved under."""
+
+    low: Path
+    high: Path
+    name: str
+
+
+def as_image_pair(item: ImagePair | Sequence[Any]) -> ImagePair:
+    """Accept an :class:`ImagePair`, ``(low, high)`` or ``(low, high, name)``; the name defaults to the low stem."""
+    if isinstance(item, ImagePair):
+        return item
+    if isinstance(item, (str, bytes, os.PathLike)) or len(item) not in (2, 3):
+        raise ConfigError(f"a pair must be (low_path, high_path) or (low_path, high_path, name); got {item!r}")
+    low, high = Path(item[0]), Path(item[1])
+    return ImagePair(low, high, str(item[2]) if len(item) == 3 else low.stem)
+
+
+def natural_key(text: str) -> list[Any]:
+    """Sort key that orders 'img2' before 'img10'."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
+def image_files(folder: Path) -> list[Path]:
+    """Image files directly inside ``folder`` (any suffix :func:`read_image` knows, case-insensitive), naturally
+    sorted."""
+    return sorted((p for p in folder.iterdir() if p.is_file() and is_image_file(p)), key=lambda p: natural_key(p.name))
+
+
+def pair_folder_files(low_dir: Path, high_dir: Path, *, dataset: str,
+                      key: Callable[[Path], str] = lambda p: p.stem.lower(),
+                      skip_orphans: bool = False) -> list[ImagePair]:
+    """Pair the images of two folders by ``key`` (default: case-insensitive stem).
+
+    A file without a partner fails naming the file and the folder the partner was expected in (or is logged and left
+    out with ``skip_orphans``); two files with the same key in one folder always fail.
+    """
+    low_by_key, high_by_key = _index_by_key(low_dir, key, dataset), _index_by_key(high_dir, key, dataset)
+    orphans = [(f, high_dir, k) for k, f in low_by_key.items() if k not in high_by_key]
+    orphans += [(f, low_dir, k) for k, f in high_by_key.items() if k not in low_by_key]
+    for file, expected_in, k in orphans:
+        message = f"{dataset}: {file} has no partner in {expected_in} (expected a file with pairing key '{k}')"
+        if not skip_orphans:
+            raise DataError(message)
+        log.warning("%s; skipping it", message)
+    keys = sorted(set(low_by_key) & set(high_by_key), key=natural_key)
+    return [ImagePair(low_by_key[k], high_by_key[k], low_by_key[k].stem) for k in keys]
+
+
+def _index_by_key(folder: Path, key: Callable[[Path], str], dataset: str) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for file in image_files(folder):
+        k = key(file)
+        if k in found:
+            raise DataError(f"{dataset}: {found[k]} and {file} share the pairing key '{k}' in {folder}; keep one")
+        found[k] = file
+    return found
+
+
+def find_child_dir(parent: Path, name: str) -> Path | None:
+    """``parent/name`` if it is a folder, else a folder whose name matches case-insensitively, else None."""
+    exact = parent / name
+    if exact.is_dir():
+        return exact
+    if not parent.is_dir():
+        return None
+    for child in sorted(parent.iterdir()):
+        if child.is_dir() and child.name.lower() == name.lower():
+            return child
+    return None
+
+
+def find_dir(parent: Path, relative: str) -> Path | None:
+    """Like :func:`find_child_dir` for a ``/``-separated relative path."""
+    current: Path | None = parent
+    for part in relative.split("/"):
+        current = find_child_dir(current, part) if current is not None else None
+    return current
+
+
+def check_split(dataset: str, split: str) -> str:
+    if split not in ("train", "test"):
+        raise ConfigError(f"{dataset}: split must be 'train' or 'test', got {split!r}")
+    return split
+
+
+def require_root(dataset: str, root: PathLike | None, expected: str) -> Path:
+    """The dataset root as a Path; a one-line DataError when it is not set or not a folder."""
+    if root is None:
+        raise ConfigError(f"{dataset}: 'root' is not set (expected layout: {expected})")
+    path = Path(root).expanduser()
+    if not path.is_dir():
+        raise DataError(f"{dataset}: dataset root {path} does not exist or is not a folder "
+                        f"(expected layout: {expected})")
+    return path
+
+
+def to_chw_tensor(array: np.ndarray) -> torch.Tensor:
+    """``H×W×3`` float array (any strides) -> contiguous ``3×H×W`` float32 tensor."""
+    return torch.from_numpy(np.ascontiguousarray(np.transpose(array, (2, 0, 1)), dtype=np.float32))
+
+
+class PairedImageDataset(Dataset):
+    """Aligned (low, high) image pairs as tensors, with optional crop, augmentation, resize and repetition.
+
+    pairs: ``(low_path, high_path[, name])`` items (subclasses build them from a layout).
+    crop_size: side of a random square crop; None keeps the full image.
+    augment: random horizontal/vertical flips and 90° rotations, identical for both images.
+    repeat: virtual length multiplier (an epoch over a short dataset visits each pair ``repeat`` times).
+    resize: ``(W, H)`` both images are resized to while reading (bilinear, as the SID/SMID protocols do).
+    max_images: keep only the first N pairs (in sorted order) — for quick runs.
+    skip_bad_pairs: log and skip unusable pairs instead of failing (see the module docstring).
+    seed: base seed of the per-item random generators.
+    root: the dataset root, for messages and ``metainfo``.
+    """
+
+    #: channel order of ``.npy`` files for this dataset ('rgb' or 'bgr'); SID/SMID set 'bgr'
+    npy_channel_order: str = "rgb"
+
+    def __init__(self, pairs: Iterable[ImagePair | Sequence[Any]], *, crop_size: int | None = None,
+                 augment: bool = False, repeat: int = 1, resize: Sequence[int] | None = None,
+                 max_images: int | None = None, skip_bad_pairs: bool = False, seed: int = 0,
+                 root: PathLike | None = None) -> None:
+        super().__init__()
+        self.root = None if root is None else Path(root)
+        self.crop_size = self._positive_or_none("crop_size", crop_size)
+        self.max_images = self._positive_or_none("max_images", max_images)
+        if not isinstance(repeat, int) or repeat < 1:
+            raise ConfigError(f"{self.dataset_name}: repeat must be an integer ≥ 1, got {repeat!r}")
+        self.repeat = repeat
+        self.resize = self._check_resize(resize)
+        self.augment = bool(augment)
+        self.skip_bad_pairs = bool(skip_bad_pairs)
+        self.seed = int(seed) & 0xFFFF_FFFF_FFFF_FFFF
+        self.transform = self._build_transform()
+        self._bad: set[int] = set()
+        self._draws = 0
+
+        entries = self.validate_pairs([as_image_pair(p) for p in pairs])
+        if not entries:
+            where = str(self.root) if self.root is not None else "(an explicit, empty pair list)"
+            raise DataError(f"{self.dataset_name}: no image pairs found under {where}")
+        self.pairs: list[ImagePair] = entries[: self.max_images] if self.max_images else entries
+
+    # --- construction helpers ----------------------------------------------------------------------------------
+
+    @property
+    def dataset_name(self) -> str:
+        return type(self).__name__
+
+    def _positive_or_none(self, option: str, value: int | None) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{self.dataset_name}: {option} must be a positive integer or null, got {value!r}")
+        return value
+
+    def _check_resize(self, resize: Sequence[int] | None) -> tuple[int, int] | None:
+        if resize is None:
+            return None
+        try:
+            w, h = (int(v) for v in resize)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{self.dataset_name}: resize must be [width, height] or null, got {resize!r}") from None
+        if w < 1 or h < 1:
+            raise ConfigError(f"{self.dataset_name}: resize must be positive, got {resize!r}")
+        return w, h
+
+    def _build_transform(self) -> PairedTransform | None:
+        steps: list[PairedTransform] = []
+        if self.crop_size is not None:
+            steps.append(PairedRandomCrop(self.crop_size))
+        if self.augment:
+            steps += [PairedFlip(), PairedRotate90()]
+        return PairedCompose(steps) if steps else None
+
+    def validate_pairs(self, pairs: list[ImagePair]) -> list[ImagePair]:
+        """Keep pairs whose two files exist; a missing file fails naming both paths (or is skipped with a
+        warning under ``skip_bad_pairs``)."""
+        kept = []
+        for pair in pairs:
+            missing = [p for p in (pair.low, pair.high) if not p.is_file()]
+            if not missing:
+                kept.append(pair)
+                continue
+            message = (f"{self.dataset_name}: pair ({pair.low}, {pair.high}) is incomplete: "
+                       f"{' and '.join(str(m) for m in missing)} not found")
+            if not self.skip_bad_pairs:
+                raise DataError(message)
+            log.warning("%s; skipping the pair", message)
+        return kept
+
+    # --- loading -----------------------------------------------------------------------------------------------
+
+    def load_pair(self, pair: ImagePair) -> tuple[np.ndarray, np.ndarray]:
+        """Both images as ``H×W×3`` float arrays of equal size (resized when ``resize`` is set)."""
+        if self.resize is not None:  # compare native sizes first: the resize would hide a mismatch
+            self._check_same_size(pair, image_size(pair.low), image_size(pair.high))
+        low = read_image(pair.low, size=self.resize, npy_channel_order=self.npy_channel_order)
+        high = read_image(pair.high, size=self.resize, npy_channel_order=self.npy_channel_order)
+        self._check_same_size(pair, (low.shape[1], low.shape[0]), (high.shape[1], high.shape[0]))
+        return low, high
+
+    @staticmethod
+    def _check_same_size(pair: ImagePair, low_wh: tuple[int, int], high_wh: tuple[int, int]) -> None:
+        if tuple(low_wh) != tuple(high_wh):
+            raise DataError(f"size mismatch in pair: {pair.low} is {low_wh[0]}×{low_wh[1]} but {pair.high} is "
+                            f"{high_wh[0]}×{high_wh[1]} (W×H)")
+
+    def rng_for(self, index: int) -> np.random.Generator:
+        """The generator for one draw of item ``index`` (see the module docstring)."""
+        self._draws += 1
+        return np.random.default_rng([self.seed, index, torch.initial_seed(), self._draws])
+
+    def _make_item(self, position: int, index: int) -> dict[str, Any]:
+        pair = self.pairs[position]
+        low, high = self.load_pair(pair)
+        if self.transform is not None:
+            try:
+                low, high = self.transform(low, high, self.rng_for(index))
+            except DataError as exc:
+                raise DataError(f"{exc} — in pair ({pair.low}, {pair.high})") from exc
+        return {"inputs": to_chw_tensor(low),
+                "data_samples": {"gt": to_chw_tensor(high), "name": pair.name,
+                                 "low_path": str(pair.low), "high_path": str(pair.high)}}
+
+    def __len__(self) -> int:
+        return len(self.pairs) * self.repeat
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        total = len(self)
+        if index < 0:
+            index += total
+        if not 0 <= index < total:
+            raise IndexError(f"{self.dataset_name}: index {index} out of range for {total} items")
+        count = len(self.pairs)
+        start = index % count
+        for step in range(count):
+            position = (start + step) % count
+            if position in self._bad:
+                continue
+            try:
+                return self._make_item(position, index)
+            except DataError as exc:
+                if not self.skip_bad_pairs:
+                    raise
+                self._bad.add(position)
+                pair = self.pairs[position]
+                log.warning("%s: skipping bad pair (%s, %s): %s", self.dataset_name, pair.low, pair.high, exc)
+        raise DataError(f"{self.dataset_name}: none of the {count} pairs under {self.root} could be loaded "
+                        f"(each was logged as a warning)")
+
+    # --- description -------------------------------------------------------------------------------------------
+
+    @property
+    def metainfo(self) -> dict[str, Any]:
+        """What mmengine hands evaluators as ``dataset_meta``."""
+        return {"dataset": self.dataset_name, "root": None if self.root is None else str(self.root),
+                "split": getattr(self, "split", None), "num_pairs": len(self.pairs)}
+
+    def __repr__(self) -> str:
+        return (f"{self.dataset_name}(pairs={len(self.pairs)}, root={self.root}, crop_size={self.crop_size}, "
+                f"augment={self.augment}, repeat={self.repeat}, resize={self.resize})")
+
+
+class PairedFolder(PairedImageDataset):
+    """Two folders of aligned images paired by file stem (any image suffix, case-insensitive).
+
+    Give ``root`` (uses ``root/low`` and ``root/high``), or ``low_dir`` and ``high_dir`` (relative ones are taken
+    under ``root`` when it is given). Other options: see :class:`PairedImageDataset`.
+    """
+
+    def __init__(self, low_dir: PathLike | None = None, high_dir: PathLike | None = None,
+                 root: PathLike | None = None, **options: Any) -> None:
+        expected = "root/low + root/high, or explicit low_dir and high_dir"
+        if root is None and (low_dir is None or high_dir is None):
+            raise ConfigError(f"PairedFolder needs 'root' or both 'low_dir' and 'high_dir' (expected: {expected})")
+        base = None if root is None else require_root("PairedFolder", root, expected)
+        folders = []
+        for role, given in (("low", low_dir), ("high", high_dir)):
+            folder = Path(given).expanduser() if given is not None else base / role
+            if base is not None and not folder.is_absolute():
+                folder = base / folder
+            if not folder.is_dir():
+                raise DataError(f"PairedFolder: {role} folder {folder} does not exist (expected: {expected})")
+            folders.append(folder)
+        self.low_dir, self.high_dir = folders
+        self.skip_bad_pairs = bool(options.get("skip_bad_pairs", False))
+        pairs = pair_folder_files(self.low_dir, self.high_dir, dataset="PairedFolder",
+                                  skip_orphans=self.skip_bad_pairs)
+        super().__init__(pairs, root=base if base is not None else self.low_dir.parent, **options)
