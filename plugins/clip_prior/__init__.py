@@ -1,7 +1,17 @@
-"""Built-in plugin 'clip_prior' (registered through the llie.plugins entry point like any third-party plugin)."""
+"""Built-in plugin 'clip_prior': CLIP via open_clip as the text-level prior (``CLIPTextPrior``).
+
+The test-sized ``llie-tiny-clip`` architecture is added to open_clip's catalogue the first time a CLIPTextPrior is
+built (or by calling :func:`register_model_configs`), not at plugin load: importing open_clip costs over a second,
+which every ``llie`` command would otherwise pay.
+"""
 from framework import hookimpl
+
+from .model_configs import TINY_CLIP, register_model_configs
+from .prior import CLIPTextPrior
+
+__all__ = ["CLIPTextPrior", "TINY_CLIP", "register_model_configs"]
 
 
 @hookimpl
 def llie_register(registries):
-    """Nothing registered yet."""
+    registries.text_priors.register_module(module=CLIPTextPrior)

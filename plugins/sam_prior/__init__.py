@@ -1,7 +1,11 @@
-"""Built-in plugin 'sam_prior' (registered through the llie.plugins entry point like any third-party plugin)."""
+"""Built-in plugin 'sam_prior': Segment Anything's image encoder as a frozen image prior (``SAMPrior``)."""
 from framework import hookimpl
+
+from .prior import SAMPrior
+
+__all__ = ["SAMPrior"]
 
 
 @hookimpl
 def llie_register(registries):
-    """Nothing registered yet."""
+    registries.image_priors.register_module(module=SAMPrior)

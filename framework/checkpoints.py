@@ -1,0 +1,237 @@
+"""Safe loading of pretrained weights: weights-only unpickling, wrapper unwrapping, and clear key/shape reports.
+
+Every failure is a :class:`~framework.errors.CheckpointError` with one line naming what was being loaded (``what``,
+e.g. ``"HRNetPrior.pretrained"``), the file, and what to do. Pickled checkpoints are always read with
+``torch.load(weights_only=True)``: a file that needs arbitrary code to unpickle is refused, never executed.
+``.safetensors`` files are read with the ``safetensors`` package when it is installed.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from .errors import CheckpointError
+
+log = logging.getLogger(__name__)
+
+StateDict = dict[str, Tensor]
+
+#: keys under which training frameworks nest the weights, tried in this order (mmengine, timm/detectron, deepspeed)
+WRAPPER_KEYS = ("state_dict", "model", "module")
+#: how many offending keys an error message lists before it only counts them
+SHOWN_KEYS = 5
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _fix_hint(what: str) -> str:
+    return (f"set {what} to a local weights file, or to null (`pretrained: null`) for a random init")
+
+
+def _unsafe_reason(exc: Exception) -> str:
+    text = str(exc)
+    for line in text.splitlines():
+        if "Unsupported global" in line or "GLOBAL" in line:
+            return f"it needs pickled code to load ({_one_line(line)})"
+    return _one_line(text.splitlines()[0] if text else type(exc).__name__)
+
+
+def _torch_load(path: Path, what: str) -> Any:
+    import pickle
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(
+            f"{what}: refused to load '{path}': {_unsafe_reason(exc)}; only plain tensor checkpoints are read "
+            f"(weights_only=True) — re-save the weights as a state_dict from a trusted environment") from exc
+    except Exception as exc:  # truncated zip, not a checkpoint at all, …
+        raise CheckpointError(
+            f"{what}: cannot read checkpoint '{path}' ({type(exc).__name__}: {_one_line(str(exc))[:200]}); "
+            f"the file is truncated or not a PyTorch checkpoint — download or save it again") from exc
+
+
+def _safetensors_load(path: Path, what: str) -> StateDict:
+    try:
+        from safetensors.torch import load_file
+    except ImportError as exc:
+        raise CheckpointError(f"{what}: '{path}' is a .safetensors file but the 'safetensors' package is not "
+                              f"installed; pip install safetensors") from exc
+    try:
+        return load_file(str(path), device="cpu")
+    except Exception as exc:
+        raise CheckpointError(f"{what}: cannot read safetensors file '{path}' "
+                              f"({type(exc).__name__}: {_one_line(str(exc))[:200]})") from exc
+
+
+def unwrap_state_dict(obj: Any, *, what: str, source: str | os.PathLike[str] = "<memory>") -> StateDict:
+    """The tensor mapping inside a loaded checkpoint.
+
+    Descends through ``state_dict`` / ``model`` / ``module`` wrappers (dropping siblings such as ``meta`` or
+    ``optimizer``), then strips a DataParallel ``module.`` prefix when every key carries it.
+    """
+    for _ in range(4):
+        if not isinstance(obj, Mapping):
+            break
+        inner = next((obj[k] for k in WRAPPER_KEYS if isinstance(obj.get(k), Mapping)), None)
+        if inner is None or all(isinstance(v, Tensor) for v in obj.values()):
+            break
+        obj = inner
+    if not isinstance(obj, Mapping):
+        raise CheckpointError(f"{what}: '{source}' holds a {type(obj).__name__}, not a state_dict; "
+                              f"save the weights with torch.save(model.state_dict(), path)")
+    state = {str(k): v for k, v in obj.items() if k != "meta"}
+    not_tensors = [k for k, v in state.items() if not isinstance(v, Tensor)]
+    if not_tensors or not state:
+        detail = f"non-tensor entries {not_tensors[:SHOWN_KEYS]}" if not_tensors else "no tensors"
+        raise CheckpointError(f"{what}: '{source}' is not a state_dict ({detail}); expected a mapping of parameter "
+                              f"names to tensors, optionally under one of the keys {list(WRAPPER_KEYS)}")
+    if all(k.startswith("module.") for k in state):
+        state = strip_prefixes(state, ["module."])
+    return state
+
+
+def load_state_dict_file(path: str | os.PathLike[str], *, what: str) -> StateDict:
+    """Read a checkpoint file safely and return its ``name -> tensor`` mapping on the CPU.
+
+    ``what`` names the config key that gave the path (e.g. ``"SAMPrior.pretrained"``); every error repeats it.
+    """
+    file = Path(path).expanduser()
+    if not file.is_file():
+        reason = "is a directory" if file.is_dir() else "does not exist"
+        raise CheckpointError(f"{what}: checkpoint '{file}' {reason}; {_fix_hint(what)}")
+    if file.suffix == ".safetensors":
+        return unwrap_state_dict(_safetensors_load(file, what), what=what, source=file)
+    return unwrap_state_dict(_torch_load(file, what), what=what, source=file)
+
+
+def strip_prefixes(state: Mapping[str, Tensor], prefixes: Iterable[str]) -> StateDict:
+    """Remove the first matching prefix from each key (keys without one are kept as they are)."""
+    prefixes = tuple(prefixes)
+    out: StateDict = {}
+    for key, value in state.items():
+        for prefix in prefixes:
+            if key.startswith(prefix):
+                key = key[len(prefix):]
+                break
+        out[key] = value
+    return out
+
+
+def select_prefix(state: Mapping[str, Tensor], prefix: str) -> StateDict:
+    """Only the entries whose key starts with ``prefix`` (kept as they are); e.g. SAM's ``image_encoder.``."""
+    return {k: v for k, v in state.items() if k.startswith(prefix)}
+
+
+@dataclass
+class KeyReport:
+    """How a state_dict fits a module."""
+
+    missing: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    mismatched: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)  # key, file, model
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.unexpected or self.mismatched)
+
+    def describe(self) -> str:
+        def listing(label: str, items: list[str]) -> str:
+            more = f", … {len(items) - SHOWN_KEYS} more" if len(items) > SHOWN_KEYS else ""
+            return f"{len(items)} {label} ({', '.join(items[:SHOWN_KEYS])}{more})"
+
+        parts = []
+        if self.missing:
+            parts.append(listing("missing", self.missing))
+        if self.unexpected:
+            parts.append(listing("unexpected", self.unexpected))
+        if self.mismatched:
+            shapes = [f"{k}: file {list(a)} vs model {list(b)}" for k, a, b in self.mismatched]
+            parts.append(listing("shape mismatches", shapes))
+        return "; ".join(parts)
+
+
+def compare_keys(module: nn.Module, state: Mapping[str, Tensor]) -> KeyReport:
+    own = module.state_dict()
+    report = KeyReport(
+        missing=[k for k in own if k not in state],
+        unexpected=[k for k in state if k not in own],
+    )
+    for key, value in state.items():
+        if key in own and tuple(own[key].shape) != tuple(value.shape):
+            report.mismatched.append((key, tuple(value.shape), tuple(own[key].shape)))
+    return report
+
+
+def load_into(module: nn.Module, state: Mapping[str, Tensor], *, what: str, strict: bool = True) -> KeyReport:
+    """Copy ``state`` into ``module``.
+
+    strict: any missing or unexpected key or shape mismatch raises a :class:`CheckpointError` listing the first
+    few of each with counts. Not strict: the entries that fit are loaded, the rest reported in a warning.
+    """
+    report = compare_keys(module, state)
+    if not report.clean and strict:
+        raise CheckpointError(f"{what}: the checkpoint does not fit {type(module).__name__}: {report.describe()}; "
+                              f"check the model variant/num_classes in the config match the weights")
+    if not report.clean:
+        log.warning("%s: loading what fits %s: %s", what, type(module).__name__, report.describe())
+    bad = {k for k, _, _ in report.mismatched}
+    module.load_state_dict({k: v for k, v in state.items() if k not in bad and k not in report.unexpected},
+                           strict=False)
+    return report
+
+
+_digest_memo: dict[tuple[str, int, int], str] = {}
+
+
+def weights_digest(path: str | os.PathLike[str], length: int = 12) -> str:
+    """Short sha256 of a weights file (memoised by path, size and mtime), for component identities."""
+    file = Path(path).expanduser().resolve()
+    stat = file.stat()
+    key = (str(file), stat.st_size, stat.st_mtime_ns)
+    if key not in _digest_memo:
+        sha = hashlib.sha256()
+        with open(file, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                sha.update(chunk)
+        _digest_memo[key] = sha.hexdigest()
+    return _digest_memo[key][:length]
+
+
+def load_pretrained(module: nn.Module, pretrained: str | os.PathLike[str] | None, *, what: str,
+                    keep_prefix: str | None = None, drop_prefixes: Iterable[str] = (),
+                    adapt: Callable[[StateDict], StateDict] | None = None, strict: bool = True) -> str:
+    """Load ``pretrained`` into ``module``, or leave the random init with a warning when it is None.
+
+    keep_prefix: only entries starting with it are loaded (e.g. ``image_encoder.`` from a full SAM checkpoint).
+    drop_prefixes: entries to ignore (e.g. an ``auxiliary_head.`` the module does not have).
+    adapt: a last model-specific rewrite of the entries (renaming, resampling position tables) before loading.
+    Returns the weights tag for identities: a short sha256 of the file, or ``"random"``.
+    """
+    if pretrained is None or str(pretrained) == "":
+        log.warning("%s is null: %s keeps its RANDOM initialisation (no pretrained weights loaded)",
+                    what, type(module).__name__)
+        return "random"
+    state = load_state_dict_file(pretrained, what=what)
+    if keep_prefix is not None:
+        state = select_prefix(state, keep_prefix)
+        if not state:
+            raise CheckpointError(f"{what}: '{pretrained}' has no keys starting with '{keep_prefix}'; "
+                                  f"is it the right checkpoint?")
+    drop = tuple(drop_prefixes)
+    if drop:
+        state = {k: v for k, v in state.items() if not k.startswith(drop)}
+    if adapt is not None:
+        state = adapt(state)
+    load_into(module, state, what=f"{what} ('{pretrained}')", strict=strict)
+    return weights_digest(pretrained)

@@ -1,0 +1,78 @@
+"""Model configs shipped inside the mmsegmentation package (``mmseg/.mim/configs``), read without downloading.
+
+The shipped configs describe the published checkpoints exactly (layer widths, head layout), so building from them
+keeps state_dict keys identical to mmseg's official ``.pth`` files. Two edits are applied for our use: SyncBN becomes
+BN (one process, CPU or single GPU) and every ``pretrained`` / ``init_cfg`` pointing at a URL is removed, so nothing
+is ever fetched — weights come only from the prior's local ``pretrained`` file.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import warnings
+from pathlib import Path
+from typing import Any
+
+from framework.compat import ensure_mmcv_ops
+from framework.errors import ConfigError
+
+
+def mmseg_config_dir() -> Path:
+    ensure_mmcv_ops()
+    import mmseg
+
+    return Path(mmseg.__file__).parent / ".mim" / "configs"
+
+
+@functools.lru_cache(maxsize=None)
+def _model_section(relative: str) -> dict[str, Any]:
+    from mmengine import Config
+
+    path = mmseg_config_dir() / relative
+    if not path.is_file():
+        raise ConfigError(f"mmseg config '{relative}' not found under {mmseg_config_dir()}; "
+                          f"is mmsegmentation==1.2.2 installed with its configs?")
+    return Config.fromfile(str(path)).model.to_dict()
+
+
+def _plain_bn(cfg: Any) -> Any:
+    """Replace SyncBN with BN everywhere in a (nested) config."""
+    if isinstance(cfg, dict):
+        out = {k: _plain_bn(v) for k, v in cfg.items()}
+        if out.get("type") == "SyncBN":
+            out["type"] = "BN"
+        return out
+    if isinstance(cfg, (list, tuple)):
+        return type(cfg)(_plain_bn(v) for v in cfg)
+    return cfg
+
+
+def load_model_config(relative: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(backbone_cfg, decode_head_cfg)`` of a shipped mmseg config, with BN and without any remote weights."""
+    model = _plain_bn(copy.deepcopy(_model_section(relative)))
+    backbone, head = model["backbone"], model["decode_head"]
+    backbone.pop("init_cfg", None)
+    backbone["pretrained"] = None
+    head.pop("init_cfg", None)
+    return backbone, head
+
+
+#: warnings mmseg emits while building that say nothing about a frozen prior: mmcv-lite lacks deformable attention
+#: (any use fails with the shim's clear error anyway), and decode heads build a training loss a prior never calls
+_IRRELEVANT_WARNINGS = (
+    r"Fail to import ``MultiScaleDeformableAttention``",
+    r"``build_loss`` would be deprecated",
+    r"Default ``avg_non_ignore`` is False",
+)
+
+
+def build_mmseg_module(cfg: dict[str, Any]) -> Any:
+    """Build a backbone or head from mmseg's registry (mmcv ops shim installed first)."""
+    ensure_mmcv_ops()
+    with warnings.catch_warnings():
+        for message in _IRRELEVANT_WARNINGS:
+            warnings.filterwarnings("ignore", message=message, category=UserWarning)
+        import mmseg.models  # noqa: F401  (registers mmseg's modules)
+        from mmseg.registry import MODELS
+
+        return MODELS.build(copy.deepcopy(cfg))
