@@ -48,13 +48,13 @@ def run(args: argparse.Namespace) -> int:
     model = load_trained_model(cfg, result.checkpoint)
     protocol = (cfg.get("eval") or {}).get("protocol", "retinexformer")
 
-    sets = [("synthetic test split", build_dataset(cfg, "test"))]
+    sets = [("synthetic test", build_dataset(cfg, "test"))]
     data_dir = sample_data_dir()
     if data_dir is not None and (data_dir / "lol_sample").is_dir():
-        sets.append(("lol_sample (real LOL pairs)", build("datasets", {"type": "PairedFolder",
+        sets.append(("lol_sample (real)", build("datasets", {"type": "PairedFolder",
                                                                       "root": str(data_dir / "lol_sample")})))
     table = Table(title=f"demo: {cfg.experiment.get('method', 'model')} — protocol {protocol}")
-    for col in ("data", "images", "input PSNR", "output PSNR", "gain dB", "input SSIM", "output SSIM"):
+    for col in ("data", "n", "PSNR in", "PSNR out", "gain dB", "SSIM in", "SSIM out"):
         table.add_column(col, justify="right" if col != "data" else "left")
     for name, dataset in sets:
         before = input_metrics(dataset, protocol)

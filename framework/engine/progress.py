@@ -41,7 +41,7 @@ class ProgressBarHook(Hook):
         if self._train_task is None:
             return
         loss = outputs.get("loss") if isinstance(outputs, dict) else None
-        info = f"loss {float(loss):.4f}" if loss is not None else ""
+        info = f"loss {float(loss.detach()):.4f}" if loss is not None else ""
         self._bar().update(self._train_task, completed=runner.iter + 1, info=info)
 
     def after_train(self, runner: Any) -> None:

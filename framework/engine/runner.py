@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mmengine.config import Config
+from mmengine.evaluator import Evaluator
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
@@ -91,7 +92,7 @@ def build_train_runner(cfg: Config, work_dir: str | Path, *, resume: bool = True
         train_cfg=dict(type="IterBasedTrainLoop", max_iters=max_iters, val_interval=val_interval),
         val_dataloader=eval_loader_cfg(cfg, build_dataset(cfg, "val")),
         val_cfg=dict(type="ValLoop"),
-        val_evaluator=build_metric(cfg),
+        val_evaluator=Evaluator(build_metric(cfg)),
         optim_wrapper=optim_wrapper,
         param_scheduler=_scheduler(train),
         default_hooks=dict(
@@ -115,7 +116,7 @@ def build_test_runner(cfg: Config, work_dir: str | Path, model: Any, dataset: An
     """An mmengine Runner that only tests ``model`` (weights already loaded) on ``dataset``."""
     return Runner(
         model=model, work_dir=str(work_dir), experiment_name="test",
-        test_dataloader=eval_loader_cfg(cfg, dataset), test_cfg=dict(type="TestLoop"), test_evaluator=metric,
+        test_dataloader=eval_loader_cfg(cfg, dataset), test_cfg=dict(type="TestLoop"), test_evaluator=Evaluator(metric),
         default_hooks=dict(timer=dict(type="IterTimerHook"), logger=dict(type="LoggerHook", interval=50)),
         custom_hooks=_hooks(progress), randomness=dict(seed=int(cfg.get("seed", 0))),
         log_level=logging.WARNING, cfg=cfg,
