@@ -16,9 +16,9 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _add_commands(sub: argparse._SubParsersAction) -> None:
-    from . import demo, enhance, evaluate, plugins, train
+    from . import bench, demo, enhance, evaluate, plugins, report, sweep, train
 
-    for module in (train, evaluate, enhance, plugins, demo):
+    for module in (train, evaluate, enhance, sweep, report, bench, plugins, demo):
         module.add_parser(sub)
 
 
