@@ -92,6 +92,8 @@ class ImagePrior(nn.Module, abc.ABC):
     strides: tuple[int, ...] = ()
     channels: tuple[int, ...] = ()
     num_classes: int | None = None
+    #: False only for the "no prior" placeholder of ablations: losses that need a prior then contribute zero
+    enabled: bool = True
 
     @property
     def frozen(self) -> bool:
@@ -129,6 +131,8 @@ class TextPrior(nn.Module, abc.ABC):
 
     positive_prompts: tuple[str, ...] = ()
     negative_prompts: tuple[str, ...] = ()
+    #: False only for the "no text prior" placeholder of ablations: the multimodal loss then contributes zero
+    enabled: bool = True
 
     @abc.abstractmethod
     def encode_image(self, x: Tensor) -> Tensor: ...

@@ -58,29 +58,54 @@ class SemanticPriorModel(BaseModel):
         if duplicated:
             raise ConfigError(f"model.losses: two losses share the name {duplicated}; give each a distinct 'name'")
         self.pad_multiple = lcm(pad_multiple, self.enhancer.pad_multiple)
-        #: optional hook for a prior-feature cache: ``fn(prior, low, names) -> PriorFeatures``
+        #: names of the loss terms in use (None: all) — coarse-to-fine stages train with a subset
+        self.active_losses: set[str] | None = None
+        #: optional hook for a prior-feature cache: ``fn(prior, low, data_samples) -> PriorFeatures``; ``low`` is the
+        #: padded batch the prior would see, ``data_samples`` the batch's collated samples (or None)
         self.prior_feature_fn = None
+
+    TRAINABLE_PARTS = ("decomposer", "illumination_adjuster", "enhancer")
+
+    def configure_stage(self, losses: list[str] | None = None, trainable: list[str] | None = None) -> None:
+        """Restrict training to some loss terms and some parts (a coarse-to-fine stage). Frozen priors stay frozen."""
+        if losses is not None:
+            known = [loss.name for loss in self.losses]
+            unknown = [n for n in losses if n not in known]
+            if unknown:
+                raise ConfigError(f"train.stages: loss {unknown} is not among model.losses names {known}")
+            self.active_losses = set(losses)
+        if trainable is not None:
+            unknown = [n for n in trainable if n not in self.TRAINABLE_PARTS]
+            if unknown:
+                raise ConfigError(f"train.stages: trainable {unknown} must be among {list(self.TRAINABLE_PARTS)}")
+            for part in self.TRAINABLE_PARTS:
+                module = getattr(self, part)
+                if module is not None and getattr(module, "trainable", True):
+                    module.requires_grad_(part in trainable)
 
     # ---- building blocks -------------------------------------------------------------------------------------
     @property
     def trainable(self) -> bool:
         return any(p.requires_grad for p in self.parameters())
 
-    def prior_features(self, low: Tensor, names: list[str] | None = None) -> PriorFeatures | None:
+    def prior_features(self, low: Tensor, data_samples: dict | None = None) -> PriorFeatures | None:
+        """The image prior's features of ``low``; ``data_samples`` tell a prior-feature cache where ``low`` came
+        from (source image, crop window, flips; see :mod:`framework.data.paired`)."""
         if self.image_prior is None:
             return None
         if self.prior_feature_fn is not None:
-            return self.prior_feature_fn(self.image_prior, low, names)
+            return self.prior_feature_fn(self.image_prior, low, data_samples)
         if self.image_prior.frozen:
             with torch.no_grad():
                 return self.image_prior(low)
         return self.image_prior(low)
 
-    def enhance(self, low: Tensor, names: list[str] | None = None) -> tuple[Tensor, LossContext]:
+    def enhance(self, low: Tensor, names: list[str] | None = None,
+                data_samples: dict | None = None) -> tuple[Tensor, LossContext]:
         """Enhance a batch of any size (padded to the model's multiple and cropped back)."""
         padded, size = pad_to_multiple(low, self.pad_multiple)
         retinex: Retinex | None = self.decomposer(padded) if self.decomposer is not None else None
-        prior = self.prior_features(padded, names)
+        prior = self.prior_features(padded, data_samples)
         x = retinex.reflectance if retinex is not None else padded
         out = self.enhancer(x, prior, retinex)
         if self.illumination_adjuster is not None:
@@ -94,7 +119,7 @@ class SemanticPriorModel(BaseModel):
     # ---- mmengine entry point --------------------------------------------------------------------------------
     def forward(self, inputs: Tensor, data_samples: dict | None = None, mode: str = "tensor") -> Any:
         names = list(data_samples["name"]) if data_samples and "name" in data_samples else None
-        out, ctx = self.enhance(inputs, names)
+        out, ctx = self.enhance(inputs, names, data_samples)
         if mode == "tensor":
             return out
         if data_samples is None or "gt" not in data_samples:
@@ -107,7 +132,8 @@ class SemanticPriorModel(BaseModel):
             if ctx.retinex is not None:
                 ctx.retinex = Retinex(crop_to(ctx.retinex.reflectance, inputs.shape[-2:]),
                                       crop_to(ctx.retinex.illumination, inputs.shape[-2:]))
-            return {f"loss_{loss.name}": loss(out, gt, ctx) for loss in self.losses}
+            active = [loss for loss in self.losses if self.active_losses is None or loss.name in self.active_losses]
+            return {f"loss_{loss.name}": loss(out, gt, ctx) for loss in active}
         if mode == "predict":
             out = out.clamp(0.0, 1.0)
             return [{"pred": out[i].detach(), "gt": gt[i], "name": names[i] if names else str(i)}

@@ -8,9 +8,11 @@ from typing import Any
 
 import torch
 from mmengine.config import Config
+from mmengine.runner import set_random_seed
 
 from ..checkpoints import load_into, load_state_dict_file
 from .builders import build_dataset, build_model
+from .stages import Stage, mark_stage_done, plan_stages, stage_done
 from .runner import MetricsRecorderHook, build_train_runner, evaluate
 
 LAST_CHECKPOINT = "last_checkpoint"  # mmengine's pointer file in the work dir
@@ -42,10 +44,50 @@ def _save_untrained(model: Any, work_dir: Path) -> Path:
 
 
 def train(cfg: Config, work_dir: str | Path, *, resume: bool = True, progress: bool = True) -> TrainResult:
-    """Train ``cfg`` in ``work_dir`` (resuming from its last checkpoint) and validate at the end."""
+    """Train ``cfg`` in ``work_dir`` (resuming from its last checkpoint) and validate at the end.
+
+    With ``train.stages`` the stages run one after another (see :mod:`framework.engine.stages`).
+    """
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
-    model = build_model(cfg)
+    stages = plan_stages(cfg)
+    if stages:
+        return _train_stages(stages, work_dir, resume=resume, progress=progress)
+    return _train_once(cfg, work_dir, resume=resume, progress=progress)
+
+
+def _train_stages(stages: list[Stage], work_dir: Path, *, resume: bool, progress: bool) -> TrainResult:
+    previous: Path | None = None
+    result = TrainResult(work_dir)
+    for stage in stages:
+        stage_dir = work_dir / stage.folder
+        if resume and stage_done(work_dir, stage) and last_checkpoint(stage_dir) is not None:
+            previous = last_checkpoint(stage_dir)
+            continue
+        seed_everything(stage.cfg)
+        model = build_model(stage.cfg)
+        if previous is not None:
+            load_into(model, load_state_dict_file(previous, what=f"stage checkpoint {previous}"),
+                      what=f"stage checkpoint {previous}", strict=True)
+        model.configure_stage(losses=stage.losses, trainable=stage.trainable)
+        result = _train_once(stage.cfg, stage_dir, resume=resume, progress=progress, model=model)
+        mark_stage_done(work_dir, stage)
+        previous = result.checkpoint
+    final = previous if previous is not None else result.checkpoint
+    (work_dir / LAST_CHECKPOINT).write_text(str(final))
+    return TrainResult(final, result.metrics)
+
+
+def seed_everything(cfg: Config) -> None:
+    """Seed before any model is built, so random initialisations (incl. ``pretrained: null`` priors) repeat."""
+    set_random_seed(int(cfg.get("seed", 0)), deterministic=bool(cfg.get("deterministic", False)))
+
+
+def _train_once(cfg: Config, work_dir: Path, *, resume: bool, progress: bool, model: Any = None) -> TrainResult:
+    work_dir.mkdir(parents=True, exist_ok=True)
+    if model is None:
+        seed_everything(cfg)
+        model = build_model(cfg)
     if not model.trainable:
         ckpt = _save_untrained(model, work_dir)
         result = evaluate(cfg, model, build_dataset(cfg, "val"), work_dir, progress=progress)
@@ -60,6 +102,7 @@ def train(cfg: Config, work_dir: str | Path, *, resume: bool = True, progress: b
 
 def load_trained_model(cfg: Config, checkpoint: str | Path) -> Any:
     """Build ``cfg``'s model and load weights from ``checkpoint`` (weights-only; key mismatches named)."""
+    seed_everything(cfg)
     model = build_model(cfg)
     state = load_state_dict_file(checkpoint, what="model checkpoint")
     load_into(model, state, what=f"checkpoint {checkpoint}", strict=True)

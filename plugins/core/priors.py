@@ -72,6 +72,7 @@ class NoPrior(ImagePrior):
     strides: tuple[int, ...] = ()
     channels: tuple[int, ...] = ()
     num_classes = None
+    enabled = False
 
     def __init__(self) -> None:
         super().__init__()

@@ -47,6 +47,8 @@ class MultimodalLoss(Loss):
 
     def forward(self, pred: Tensor, target: Tensor, ctx: LossContext | None = None) -> Tensor:
         prior = self._prior(ctx)
+        if not prior.enabled:  # an ablation switched the prior off (NoPrior / NoTextPrior): the term vanishes
+            return pred.sum() * 0.0
         positives, negatives = list(prior.positive_prompts), list(prior.negative_prompts)
         with weights_without_grad(prior):
             logits = prior.score(pred, positives + negatives) / self.temperature

@@ -66,6 +66,8 @@ class SemanticLoss(Loss):
 
     def forward(self, pred: Tensor, target: Tensor, ctx: LossContext | None = None) -> Tensor:
         prior = self._prior(ctx)
+        if not prior.enabled:  # an ablation switched the prior off (NoPrior / NoTextPrior): the term vanishes
+            return pred.sum() * 0.0
         with weights_without_grad(prior):
             pred_features = prior(pred)
             with torch.no_grad():

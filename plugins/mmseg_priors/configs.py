@@ -73,6 +73,9 @@ def build_mmseg_module(cfg: dict[str, Any]) -> Any:
         for message in _IRRELEVANT_WARNINGS:
             warnings.filterwarnings("ignore", message=message, category=UserWarning)
         import mmseg.models  # noqa: F401  (registers mmseg's modules)
+        from mmengine.registry import DefaultScope
         from mmseg.registry import MODELS
 
-        return MODELS.build(copy.deepcopy(cfg))
+        # inside an mmengine Runner the default scope is 'mmengine', whose registry does not know mmseg's modules
+        with DefaultScope.overwrite_default_scope("mmseg"):
+            return MODELS.build(copy.deepcopy(cfg))
