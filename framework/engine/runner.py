@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,12 @@ class EvalResult:
     def as_dict(self) -> dict:
         return {"psnr": self.psnr, "ssim": self.ssim, "protocol": self.protocol, "gt_mean": self.gt_mean,
                 "n_images": self.n_images, "per_image": self.per_image}
+
+
+def unique_name(kind: str) -> str:
+    """mmengine keys its logger, visualizer and message hub by experiment name (+ a per-second timestamp); two runs
+    in one process and one second would share them and mix their logged scalars."""
+    return f"{kind}-{uuid.uuid4().hex[:8]}"
 
 
 class MetricsRecorderHook(Hook):
@@ -87,7 +94,7 @@ def build_train_runner(cfg: Config, work_dir: str | Path, *, resume: bool = True
     return Runner(
         model=model,
         work_dir=str(work_dir),
-        experiment_name="train",
+        experiment_name=unique_name("train"),
         train_dataloader=train_loader_cfg(cfg, build_dataset(cfg, "train")),
         train_cfg=dict(type="IterBasedTrainLoop", max_iters=max_iters, val_interval=val_interval),
         val_dataloader=eval_loader_cfg(cfg, build_dataset(cfg, "val")),
@@ -115,7 +122,7 @@ def build_test_runner(cfg: Config, work_dir: str | Path, model: Any, dataset: An
                       progress: bool = True) -> Runner:
     """An mmengine Runner that only tests ``model`` (weights already loaded) on ``dataset``."""
     return Runner(
-        model=model, work_dir=str(work_dir), experiment_name="test",
+        model=model, work_dir=str(work_dir), experiment_name=unique_name("test"),
         test_dataloader=eval_loader_cfg(cfg, dataset), test_cfg=dict(type="TestLoop"), test_evaluator=Evaluator(metric),
         default_hooks=dict(timer=dict(type="IterTimerHook"), logger=dict(type="LoggerHook", interval=50)),
         custom_hooks=_hooks(progress), randomness=dict(seed=int(cfg.get("seed", 0))),

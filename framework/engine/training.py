@@ -10,6 +10,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import set_random_seed
 
+from ..errors import CheckpointError
 from ..checkpoints import load_into, load_state_dict_file
 from .builders import build_dataset, build_model
 from .stages import Stage, mark_stage_done, plan_stages, stage_done
@@ -104,6 +105,10 @@ def load_trained_model(cfg: Config, checkpoint: str | Path) -> Any:
     """Build ``cfg``'s model and load weights from ``checkpoint`` (weights-only; key mismatches named)."""
     seed_everything(cfg)
     model = build_model(cfg)
+    if not model.state_dict():  # training-free (e.g. gamma correction): nothing to load, but the file must exist
+        if not Path(checkpoint).is_file():
+            raise CheckpointError(f"model checkpoint not found: {checkpoint}")
+        return model.eval()
     state = load_state_dict_file(checkpoint, what="model checkpoint")
     load_into(model, state, what=f"checkpoint {checkpoint}", strict=True)
     model.eval()
