@@ -49,3 +49,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """A ' (did you mean …?)' suffix, or '' when nothing is close."""
     near = closest(name, candidates)
     return f" (did you mean {', '.join(repr(c) for c in near)}?)" if near else ""
+
+
+class NonFiniteLossError(LLIEError):
+    """A loss term became NaN or Inf; training stops before the optimiser step so the last checkpoint stays good."""

@@ -11,7 +11,7 @@ import torch
 from mmengine.model import BaseModel
 from torch import Tensor, nn
 
-from ..errors import ConfigError
+from ..errors import ConfigError, NonFiniteLossError
 from ..interfaces import Decomposer, Enhancer, ImagePrior, LossContext, PriorFeatures, Retinex, TextPrior
 from ..registry import build
 from .padding import crop_to, lcm, pad_to_multiple
@@ -115,6 +115,19 @@ class SemanticPriorModel(BaseModel):
         ctx = LossContext(low=padded, retinex=retinex, prior_features=prior, image_prior=self.image_prior,
                           text_prior=self.text_prior, decomposer=self.decomposer)
         return crop_to(out, size), ctx
+
+    def parse_losses(self, losses: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        """mmengine's sum of the terms, refusing NaN/Inf before the optimiser step can spoil the weights."""
+        bad = [name for name, value in losses.items() if not torch.isfinite(value.detach()).all()]
+        if bad:
+            from mmengine.logging import MessageHub
+
+            hub = MessageHub.get_current_instance()
+            iteration = hub.get_info("iter") if hub is not None else None
+            values = ", ".join(f"{n}={float(losses[n].detach().float().mean())}" for n in bad)
+            raise NonFiniteLossError(f"non-finite loss at iteration {iteration}: {values}; training stopped, the last "
+                                     "saved checkpoint is kept (lower the learning rate or check the data)")
+        return super().parse_losses(losses)
 
     # ---- mmengine entry point --------------------------------------------------------------------------------
     def forward(self, inputs: Tensor, data_samples: dict | None = None, mode: str = "tensor") -> Any:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,16 @@ class EvalResult:
                 "n_images": self.n_images, "per_image": self.per_image}
 
 
+class LLIERunner(Runner):
+    """mmengine's Runner with atomic checkpoint files: written under a temporary name, then renamed, so a process
+    killed mid-write never leaves a truncated ``iter_N.pth`` behind (the previous checkpoint stays the last one)."""
+
+    def save_checkpoint(self, out_dir: str, filename: str, *args: Any, **kwargs: Any) -> None:
+        tmp = f".{filename}.tmp"
+        super().save_checkpoint(out_dir, tmp, *args, **kwargs)
+        os.replace(os.path.join(out_dir, tmp), os.path.join(out_dir, filename))
+
+
 def unique_name(kind: str) -> str:
     """mmengine keys its logger, visualizer and message hub by experiment name (+ a per-second timestamp); two runs
     in one process and one second would share them and mix their logged scalars."""
@@ -76,7 +87,7 @@ def _scheduler(train: dict) -> Any:
 
 
 def build_train_runner(cfg: Config, work_dir: str | Path, *, resume: bool = True, progress: bool = True,
-                       model: Any = None) -> Runner:
+                       model: Any = None) -> LLIERunner:
     """An mmengine Runner for ``cfg``'s training; ``resume=True`` continues from ``work_dir``'s last checkpoint."""
     train = section(cfg, "train")
     if "max_iters" not in train:
@@ -91,7 +102,7 @@ def build_train_runner(cfg: Config, work_dir: str | Path, *, resume: bool = True
     if int(train.get("accumulate_grad", 1)) > 1:
         optim_wrapper["accumulative_counts"] = int(train["accumulate_grad"])
     seed = int(cfg.get("seed", 0))
-    return Runner(
+    return LLIERunner(
         model=model,
         work_dir=str(work_dir),
         experiment_name=unique_name("train"),
@@ -119,9 +130,9 @@ def build_train_runner(cfg: Config, work_dir: str | Path, *, resume: bool = True
 
 
 def build_test_runner(cfg: Config, work_dir: str | Path, model: Any, dataset: Any, metric: Any,
-                      progress: bool = True) -> Runner:
+                      progress: bool = True) -> LLIERunner:
     """An mmengine Runner that only tests ``model`` (weights already loaded) on ``dataset``."""
-    return Runner(
+    return LLIERunner(
         model=model, work_dir=str(work_dir), experiment_name=unique_name("test"),
         test_dataloader=eval_loader_cfg(cfg, dataset), test_cfg=dict(type="TestLoop"), test_evaluator=Evaluator(metric),
         default_hooks=dict(timer=dict(type="IterTimerHook"), logger=dict(type="LoggerHook", interval=50)),

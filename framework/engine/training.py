@@ -12,7 +12,8 @@ from mmengine.runner import set_random_seed
 
 from ..errors import CheckpointError
 from ..checkpoints import load_into, load_state_dict_file
-from .builders import build_dataset, build_model
+from .builders import build_dataset, build_model, section
+from .safety import check_output_dir
 from .stages import Stage, mark_stage_done, plan_stages, stage_done
 from .runner import MetricsRecorderHook, build_train_runner, evaluate
 
@@ -93,6 +94,7 @@ def _train_once(cfg: Config, work_dir: Path, *, resume: bool, progress: bool, mo
         ckpt = _save_untrained(model, work_dir)
         result = evaluate(cfg, model, build_dataset(cfg, "val"), work_dir, progress=progress)
         return TrainResult(ckpt, {"psnr": result.psnr, "ssim": result.ssim})
+    check_output_dir(work_dir, model, keep=int(section(cfg, "train").get("keep_checkpoints", 2)))
     runner = build_train_runner(cfg, work_dir, resume=resume, progress=progress, model=model)
     recorder = next(h for h in runner.hooks if isinstance(h, MetricsRecorderHook))
     runner.train()
