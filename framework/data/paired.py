@@ -3,7 +3,18 @@
 Item format (what the model's data preprocessor receives)::
 
     {'inputs': low 3×H×W float32 tensor in [0, 1],
-     'data_samples': {'gt': high 3×H×W float32 tensor in [0, 1], 'name': str, 'low_path': str, 'high_path': str}}
+     'data_samples': {'gt': high 3×H×W float32 tensor in [0, 1], 'name': str, 'low_path': str, 'high_path': str,
+                      'source_key': str, 'source_size': int64 [H, W], 'crop_box': int64 [top, left, height, width],
+                      'flip_h': int, 'flip_v': int, 'rot90_k': int}}
+
+Where an item came from (what the prior-feature cache needs to reuse features of the full image for a crop):
+``source_key`` names the full low-light image as read (path, plus the resize when one is set); ``source_size`` is
+its size; ``crop_box`` is the crop in full-image pixels (the full image when not cropped); ``flip_h`` / ``flip_v`` /
+``rot90_k`` are the flips and the counter-clockwise quarter turns applied after the crop, in that order. They are
+read off a map of pixel coordinates that goes through the same transforms as the images, so they always describe
+what was done; of the equivalent ways to write a flip/rotation the one with the fewest operations is reported. A
+transform that is not a crop/flip/rotation makes ``crop_box`` ``[-1, -1, -1, -1]`` (geometry unknown).
+:meth:`PairedImageDataset.full_low_images` yields every full low image once, without crop or augmentation.
 
 Processing order per item: read both images (:func:`framework.data.io.read_image`; ``resize`` happens while reading,
 in the file's own dtype) -> check both have the same size -> random crop (``crop_size``) -> flips and 90° rotations
@@ -24,7 +35,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,6 +149,68 @@ def require_root(dataset: str, root: PathLike | None, expected: str) -> Path:
         raise DataError(f"{dataset}: dataset root {path} does not exist or is not a folder "
                         f"(expected layout: {expected})")
     return path
+
+
+#: ``crop_box`` of an item whose geometry could not be read off the coordinate map
+UNKNOWN_BOX = (-1, -1, -1, -1)
+
+
+@dataclass(frozen=True)
+class CropGeometry:
+    """Where a training item came from in its full image: crop window, then flips, then quarter turns."""
+
+    box: tuple[int, int, int, int]  # top, left, height, width in full-image pixels
+    flip_h: int = 0
+    flip_v: int = 0
+    rot90_k: int = 0
+
+    @classmethod
+    def full(cls, height: int, width: int) -> "CropGeometry":
+        return cls((0, 0, int(height), int(width)))
+
+
+def pixel_coordinates(height: int, width: int) -> np.ndarray:
+    """``H×W×2`` float32 map of each pixel's (row, column); exact for sides below 2**24."""
+    rows, cols = np.meshgrid(np.arange(height, dtype=np.float32), np.arange(width, dtype=np.float32), indexing="ij")
+    return np.stack([rows, cols], axis=2)
+
+
+def _apply_geometry(grid: np.ndarray, flip_h: int, flip_v: int, k: int) -> np.ndarray:
+    if flip_h:
+        grid = grid[:, ::-1]
+    if flip_v:
+        grid = grid[::-1]
+    return np.rot90(grid, k, axes=(0, 1))
+
+
+def _corners(grid: np.ndarray) -> np.ndarray:
+    return np.stack([grid[0, 0], grid[0, -1], grid[-1, 0], grid[-1, -1]])
+
+
+#: every (flip_h, flip_v, rot90_k), fewest operations first, so the simplest equivalent description wins
+_GEOMETRIES = sorted(((h, v, k) for h in (0, 1) for v in (0, 1) for k in range(4)),
+                     key=lambda g: (g[0] + g[1] + (g[2] > 0), g))
+
+
+def geometry_from_coordinates(coords: np.ndarray) -> CropGeometry:
+    """Read the crop window, flips and quarter turns off a transformed :func:`pixel_coordinates` map.
+
+    The corners of the transformed map are the transformed 2×2 grid of the window's corners, so each candidate is
+    checked on four points and the match is confirmed on the whole map.
+    """
+    rows, cols = coords[..., 0], coords[..., 1]
+    top, left = int(rows.min()), int(cols.min())
+    height, width = int(rows.max()) - top + 1, int(cols.max()) - left + 1
+    if height * width != rows.size:
+        return CropGeometry(UNKNOWN_BOX)
+    window = pixel_coordinates(height, width) + np.array([top, left], dtype=np.float32)
+    corner_grid = np.array([[window[0, 0], window[0, -1]], [window[-1, 0], window[-1, -1]]])
+    observed = _corners(coords)
+    for flip_h, flip_v, k in _GEOMETRIES:
+        if np.array_equal(_corners(_apply_geometry(corner_grid, flip_h, flip_v, k)), observed) and \
+                np.array_equal(_apply_geometry(window, flip_h, flip_v, k), coords):
+            return CropGeometry((top, left, height, width), flip_h, flip_v, k)
+    return CropGeometry(UNKNOWN_BOX)
 
 
 def to_chw_tensor(array: np.ndarray) -> torch.Tensor:
@@ -257,17 +330,56 @@ class PairedImageDataset(Dataset):
         self._draws += 1
         return np.random.default_rng([self.seed, index, torch.initial_seed(), self._draws])
 
+    def source_key(self, pair: ImagePair) -> str:
+        """A string naming the full low-light image of ``pair`` as this dataset reads it."""
+        if self.resize is None:
+            return str(pair.low)
+        return f"{pair.low}@resize={self.resize[0]}x{self.resize[1]}"
+
+    def load_low(self, pair: ImagePair) -> np.ndarray:
+        """The full low-light image of ``pair`` (``H×W×3`` float, resized when ``resize`` is set)."""
+        return read_image(pair.low, size=self.resize, npy_channel_order=self.npy_channel_order)
+
+    def full_low_images(self) -> Iterator[tuple[str, torch.Tensor]]:
+        """``(source_key, 3×H×W low tensor)`` for every pair once: no crop, no augmentation, no repetition.
+
+        Unreadable images fail as loading does (or are logged and skipped under ``skip_bad_pairs``).
+        """
+        for position, pair in enumerate(self.pairs):
+            if position in self._bad:
+                continue
+            try:
+                low = self.load_low(pair)
+            except DataError as exc:
+                if not self.skip_bad_pairs:
+                    raise
+                self._bad.add(position)
+                log.warning("%s: skipping bad pair (%s, %s): %s", self.dataset_name, pair.low, pair.high, exc)
+                continue
+            yield self.source_key(pair), to_chw_tensor(low)
+
     def _make_item(self, position: int, index: int) -> dict[str, Any]:
         pair = self.pairs[position]
         low, high = self.load_pair(pair)
+        full_h, full_w = low.shape[:2]
+        geometry = CropGeometry.full(full_h, full_w)
         if self.transform is not None:
+            # a map of pixel coordinates rides along with the ground truth through the same random geometry,
+            # so where the crop came from is read off the result rather than re-derived from the random draws
+            channels = high.shape[2]
+            stacked = np.concatenate([high, pixel_coordinates(full_h, full_w).astype(high.dtype, copy=False)], axis=2)
             try:
-                low, high = self.transform(low, high, self.rng_for(index))
+                low, stacked = self.transform(low, stacked, self.rng_for(index))
             except DataError as exc:
                 raise DataError(f"{exc} — in pair ({pair.low}, {pair.high})") from exc
+            high, geometry = stacked[..., :channels], geometry_from_coordinates(stacked[..., channels:])
         return {"inputs": to_chw_tensor(low),
                 "data_samples": {"gt": to_chw_tensor(high), "name": pair.name,
-                                 "low_path": str(pair.low), "high_path": str(pair.high)}}
+                                 "low_path": str(pair.low), "high_path": str(pair.high),
+                                 "source_key": self.source_key(pair),
+                                 "source_size": torch.tensor([full_h, full_w], dtype=torch.int64),
+                                 "crop_box": torch.tensor(geometry.box, dtype=torch.int64),
+                                 "flip_h": geometry.flip_h, "flip_v": geometry.flip_v, "rot90_k": geometry.rot90_k}}
 
     def __len__(self) -> int:
         return len(self.pairs) * self.repeat

@@ -144,6 +144,7 @@ class SyntheticPairs(PairedImageDataset):
         if not self.photos:
             raise ConfigError("SyntheticPairs: photos is empty; name at least one of " + ", ".join(available_photos()))
         darken_seed = TEST_DARKEN_SEED if split == "test" else seed
+        self.darken_seed = darken_seed
         options = dict(darken_options or {})
         self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         pairs = []
@@ -163,6 +164,13 @@ class SyntheticPairs(PairedImageDataset):
     def load_pair(self, pair: ImagePair) -> tuple[np.ndarray, np.ndarray]:
         low, high = self._arrays[pair.name]
         return low, high  # transforms never write in place, so the cache is safe to hand out
+
+    def load_low(self, pair: ImagePair) -> np.ndarray:
+        return self._arrays[pair.name][0]
+
+    def source_key(self, pair: ImagePair) -> str:
+        """``synthetic:<darkening seed>:<name>:<image size>`` — stable across runs and processes."""
+        return f"synthetic:{self.darken_seed}:{pair.name}:{self.image_size}"
 
     @property
     def metainfo(self) -> dict[str, Any]:
