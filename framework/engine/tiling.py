@@ -22,6 +22,7 @@ import torch
 from torch import Tensor
 
 from ..errors import ConfigError
+from .padding import crop_to, pad_to_multiple
 
 Network = Callable[[Tensor], Tensor]
 
@@ -33,7 +34,8 @@ def round_tile(tile: int, multiple: int) -> int:
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
-    """Start offsets of tiles of size ``tile`` covering ``[0, length)`` with at least ``overlap`` shared pixels.
+    """Start offsets of tiles of size ``tile`` covering ``[0, length)``, neighbours sharing at least ``overlap``
+    pixels; when ``length``, ``tile`` and ``overlap`` are multiples of some m, so is every start.
 
     ``tile >= length`` gives one tile at 0 (the caller then uses ``length`` as the tile size on this axis).
     """
@@ -88,37 +90,44 @@ def tiled_forward(fn: Network, x: Tensor, tile: int, overlap: int = 32, multiple
         fn: maps ``N×C×h×w`` to ``N×C'×h×w`` (same spatial size), e.g. ``lambda t: model(t, mode='tensor')``.
         x: ``B×C×H×W`` input.
         tile: tile side in pixels, rounded down to ``multiple``; a tile that covers the image means one plain call.
-        overlap: pixels shared by neighbouring tiles (the width of the cross-fade); must be below the tile size.
-        multiple: the network's size multiple (``model.pad_multiple``).
+        overlap: pixels shared by neighbouring tiles (the width of the cross-fade), rounded up to ``multiple``;
+            must stay below the tile size.
+        multiple: the network's size multiple (``model.pad_multiple``). The image is padded to it as the model
+            would pad it, and every tile starts on a multiple, so strided layers see the same pixel phase as in an
+            untiled pass.
         max_batch: at most this many tiles per call of ``fn`` (memory bound).
     """
+    multiple = max(1, int(multiple))
     tile = round_tile(tile, multiple)
+    overlap = -(-int(overlap) // multiple) * multiple if overlap > 0 else 0
     _check(x, tile, overlap)
     b, _, h, w = x.shape
     if tile >= h and tile >= w:
         return fn(x)
-    th, tw = min(tile, h), min(tile, w)
-    ys, xs = tile_starts(h, th, overlap), tile_starts(w, tw, overlap)
+    padded, size = pad_to_multiple(x, multiple)
+    ph, pw = padded.shape[-2:]
+    th, tw = min(tile, ph), min(tile, pw)
+    ys, xs = tile_starts(ph, th, overlap), tile_starts(pw, tw, overlap)
     boxes = [(y, x0) for y in ys for x0 in xs]
     out: Tensor | None = None
-    weight_sum = torch.zeros(1, 1, h, w, dtype=torch.float32, device=x.device)
+    weight_sum = torch.zeros(1, 1, ph, pw, dtype=torch.float32, device=x.device)
     per_call = max(1, max_batch // b)  # tile positions per call; each position holds the whole batch
     for first in range(0, len(boxes), per_call):
         chunk = boxes[first:first + per_call]
-        tiles = torch.cat([x[..., y:y + th, x0:x0 + tw] for y, x0 in chunk], dim=0)
+        tiles = torch.cat([padded[..., y:y + th, x0:x0 + tw] for y, x0 in chunk], dim=0)
         result = fn(tiles)
         if result.shape[-2:] != (th, tw) or result.shape[0] != tiles.shape[0]:
             raise ValueError(f"tiled_forward: fn changed the tile shape {tuple(tiles.shape)} -> {tuple(result.shape)}")
         if out is None:
-            out = torch.zeros(b, result.shape[1], h, w, dtype=torch.float32, device=x.device)
+            out = torch.zeros(b, result.shape[1], ph, pw, dtype=torch.float32, device=x.device)
         for k, (y, x0) in enumerate(chunk):
-            wy = axis_weight(y, th, h, overlap, torch.float32).to(x.device)
-            wx = axis_weight(x0, tw, w, overlap, torch.float32).to(x.device)
+            wy = axis_weight(y, th, ph, overlap, torch.float32).to(x.device)
+            wx = axis_weight(x0, tw, pw, overlap, torch.float32).to(x.device)
             window = wy[:, None] * wx[None, :]
             out[..., y:y + th, x0:x0 + tw] += result[k * b:(k + 1) * b].float() * window
             weight_sum[..., y:y + th, x0:x0 + tw] += window
     assert out is not None
-    return (out / weight_sum).to(x.dtype)
+    return crop_to(out / weight_sum, size).to(result.dtype)
 
 
 def batch_same_size(paths: Iterable[str | Path], max_batch: int = 8,
@@ -156,8 +165,10 @@ def enhance_tensor(fn: Network, x: Tensor, tile: int | None = None, overlap: int
 
 def tile_count(size: Sequence[int], tile: int, overlap: int, multiple: int = 1) -> int:
     """How many tiles :func:`tiled_forward` runs for an ``H×W`` image (for progress and reports)."""
-    h, w = int(size[0]), int(size[1])
+    multiple = max(1, int(multiple))
+    h, w = (-(-int(v) // multiple) * multiple for v in size[:2])
     tile = round_tile(tile, multiple)
-    if tile >= h and tile >= w:
+    overlap = -(-int(overlap) // multiple) * multiple if overlap > 0 else 0
+    if tile >= int(size[0]) and tile >= int(size[1]):
         return 1
     return len(tile_starts(h, min(tile, h), overlap)) * len(tile_starts(w, min(tile, w), overlap))

@@ -1,0 +1,115 @@
+"""Every ``llie bench`` subcommand runs on a tiny config and prints its table (and JSON when asked)."""
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import pytest
+
+from framework.cli.main import main
+
+TINY_YAML = """
+experiment: {name: tiny_unet, method: TinyUNet}
+model:
+  type: SemanticPriorModel
+  enhancer: {type: UNet, base_channels: 4, depth: 1}
+  losses: [{type: PixelLoss, kind: charbonnier}]
+data:
+  batch_size: 2
+  num_workers: 0
+  train: {type: SyntheticPairs, split: train, image_size: 32, variants_per_image: 1, crop_size: 16, augment: true,
+          photos: [astronaut, chelsea]}
+  val: {type: SyntheticPairs, split: test, image_size: 32, variants_per_image: 1, photos: [coffee]}
+train:
+  max_iters: 2
+  optimizer: {type: AdamW, lr: 0.001}
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")  # rich wraps headers at 80 columns otherwise
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY_YAML)
+    return path
+
+
+def test_bench_model_table_and_json(tiny, tmp_path, capsys):
+    out_json = tmp_path / "model.json"
+    assert main(["bench", "model", str(tiny), str(tiny), "--size", "40x24", "--runs", "2", "--warmup", "1",
+                 "--in-process", "--set", "model.enhancer.base_channels=8", "--json", str(out_json)]) == 0
+    out = capsys.readouterr().out
+    for column in ("params (M)", "trainable (M)", "frozen prior (M)", "GFLOPs", "latency (s)", "IQR (s)",
+                   "peak RSS (MiB)", "Δ RSS (MiB)", "40x24 input"):
+        assert column in out
+    rows = json.loads(out_json.read_text())
+    assert len(rows) == 2 and rows[0]["params"] > 2631  # --set widened the tiny U-Net (2631 params at width 4)
+
+
+def test_bench_model_missing_config_is_one_line(tmp_path, capsys):
+    assert main(["bench", "model", str(tmp_path / "nope.yaml")]) == 2
+    assert "config file not found" in capsys.readouterr().err
+
+
+def test_bench_train_step_prints_the_overhead_ratio(tiny, tmp_path, capsys):
+    out_json = tmp_path / "step.json"
+    assert main(["bench", "train-step", str(tiny), "--runs", "3", "--warmup", "1", "--batch", "3", "--crop", "16",
+                 "--json", str(out_json)]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # titles and captions wrap at the table's width
+    for text in ("mmengine Runner iteration (hooks included)", "model.train_step (no hooks)", "bare torch loop",
+                 "median (ms)", "× bare", "overhead ratio", "batch 3", "crop 16×16"):
+        assert text in out
+    payload = json.loads(out_json.read_text())
+    assert payload["overhead_ratio"] > 0 and payload["runner_runs"] == 3
+
+
+def test_bench_eval_synthetic_agrees_within_1e4(tiny, tmp_path, capsys):
+    out_json = tmp_path / "eval.json"
+    assert main(["bench", "eval", "--synthetic", "3", "--size", "48x32", "--runs", "1", "--protocol", "basicsr",
+                 "--json", str(out_json)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    for text in ("framework.metrics (vectorised torch)", "scikit-image loop", "speed ratio", "max |Δ| PSNR"):
+        assert text in out
+    payload = json.loads(out_json.read_text())
+    assert payload["n_images"] == 3 and payload["protocol"] == "basicsr"
+    assert payload["max_abs_diff_psnr"] <= 1e-4 and payload["max_abs_diff_ssim"] <= 1e-4
+
+
+def test_bench_eval_needs_a_source(capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "eval"])
+
+
+def test_bench_data_compares_loader_and_model(tiny, capsys):
+    assert main(["bench", "data", str(tiny), "--workers", "0", "--iters", "3", "--step-runs", "2"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    for text in ("data loader (decode + crop + augment + collate)", "model training step", "images/s",
+                 "0 workers, batch 2"):
+        assert text in out
+    assert "loader keeps up" in out or "loader starves the model" in out
+
+
+def test_bench_prior_cache_calls_the_cache_benchmark(monkeypatch, capsys):
+    calls = {}
+    fake = types.ModuleType("framework.cache.bench")
+
+    def compare(cfg=None, cells=4, iters=40, work_dir=None):
+        calls.update(cfg=cfg, cells=cells, iters=iters)
+        return {"ratio": 3.0}
+
+    fake.compare = compare
+    fake.format_table = lambda result: f"cache table ratio {result['ratio']}"
+    import framework.cache as cache_pkg
+
+    monkeypatch.setitem(sys.modules, "framework.cache.bench", fake)
+    monkeypatch.setattr(cache_pkg, "bench", fake, raising=False)
+    assert main(["bench", "prior-cache", "--cells", "2", "--iters", "5"]) == 0
+    assert calls == {"cfg": None, "cells": 2, "iters": 5}
+    assert "cache table ratio 3.0" in capsys.readouterr().out
+
+
+def test_bench_prior_cache_missing_module_is_a_clear_error(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "framework.cache", None)  # import of the package fails
+    assert main(["bench", "prior-cache"]) == 2
+    assert "prior-feature cache (framework.cache.bench) is not available" in capsys.readouterr().err

@@ -1,0 +1,86 @@
+"""Parameter and FLOP counting, and the per-config measurement (in this process and in a fresh one)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from framework.bench import model_worker
+from framework.bench.model_cost import RESULT_MARKER, bench_models, count_flops, count_params, parse_size, run_worker
+from framework.errors import ConfigError
+from framework.interfaces import ImagePrior, PriorFeatures
+from framework.registry import build
+
+TINY_YAML = """
+experiment: {name: tiny_unet, method: TinyUNet}
+model:
+  type: SemanticPriorModel
+  enhancer: {type: UNet, base_channels: 4, depth: 1}
+  losses: [{type: PixelLoss}]
+data:
+  train: {type: SyntheticPairs, split: train, image_size: 32, variants_per_image: 1}
+  val: {type: SyntheticPairs, split: test, image_size: 32, variants_per_image: 1}
+train: {max_iters: 1}
+"""
+
+
+class FrozenPrior(ImagePrior):
+    strides, channels = (2,), (4,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, stride=2, padding=1)  # 112 parameters
+        self.freeze()
+
+    def forward(self, x):
+        return PriorFeatures([(2, self.conv(x))])
+
+
+def test_params_split_into_trainable_and_frozen_prior():
+    model = build("models", {"type": "SemanticPriorModel", "image_prior": {"type": FrozenPrior},
+                             "enhancer": {"type": "UNet", "base_channels": 4, "depth": 1}})
+    counts = count_params(model)
+    enhancer = sum(p.numel() for p in model.enhancer.parameters())
+    assert counts.frozen_prior == 112
+    assert counts.trainable == enhancer
+    assert counts.total == enhancer + 112
+
+
+def test_flops_of_a_convolution_are_two_per_multiply_add():
+    conv = nn.Conv2d(3, 8, 3, padding=1, bias=False)
+    assert count_flops(conv, torch.rand(1, 3, 10, 12)) == 2 * 8 * 3 * 9 * 10 * 12
+
+
+def test_size_is_width_by_height():
+    assert parse_size("600x400") == (400, 600)
+    with pytest.raises(ConfigError, match="WIDTHxHEIGHT"):
+        parse_size("600")
+
+
+def test_in_process_measurement_reports_every_column(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY_YAML)
+    (row,) = bench_models([str(path)], size=(24, 40), runs=2, warmup=1, in_process=True)
+    assert row["method"] == "TinyUNet" and row["size"] == "40x24"
+    assert row["params"] == row["trainable_params"] > 0 and row["frozen_prior_params"] == 0
+    assert row["gflops"] > 0 and row["latency_median_s"] > 0 and row["peak_rss_mib"] > 0
+
+
+def test_fresh_process_measurement(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY_YAML)
+    row = run_worker(dict(config=str(path), size=[24, 40], runs=1, warmup=0, threads=1))
+    assert "error" not in row, row
+    assert row["rss_delta_mib"] >= 0 and row["threads"] == 1 and row["params"] > 0
+
+
+def test_worker_reports_config_errors_as_a_row(tmp_path, capsys):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY_YAML)
+    spec = dict(config=str(path), size=[24, 40], runs=1, warmup=0, overrides=["model.enhancer.depthh=2"])
+    assert model_worker.main([json.dumps(spec)]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith(RESULT_MARKER)
+    assert "depthh" in json.loads(line[len(RESULT_MARKER):])["error"]
