@@ -1,14 +1,66 @@
-"""``llie sweep``."""
+"""``llie sweep FILE [--dry-run] [--work-dir work_dirs] [--workers N] [--no-prior-cache] [--set k=v]``.
+
+Runs every cell of an ablation sweep that is not DONE yet (rerunning resumes), then the results are in
+``<work-dir>/<sweep name>/results.parquet``. ``--dry-run`` lists the cells and their status without running.
+"""
 from __future__ import annotations
 
 import argparse
 
+from ..sweep.plan import SweepPlan, make_plan
+from ..sweep.spec import load_sweep
+
+STATUS_STYLE = {"DONE": "green", "running": "cyan", "partial": "yellow", "pending": "dim"}
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("sweep", help="(not available yet)")
+    p = sub.add_parser("sweep", help="run an ablation sweep (grid × datasets × seeds); resumable")
+    p.add_argument("sweep_file", metavar="FILE", help="sweep YAML, e.g. experiments/ablations/demo.yaml")
+    p.add_argument("--dry-run", action="store_true", help="list the cells and their status; run nothing")
+    p.add_argument("--work-dir", default="work_dirs", help="parent of the sweep folder (default: work_dirs)")
+    p.add_argument("--workers", type=int, help="run here with N worker processes (overrides the sweep's executor)")
+    p.add_argument("--no-prior-cache", action="store_true", help="compute prior features afresh in every cell")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value in every cell (changes the cell ids; '+key=v' adds)")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=run)
 
 
+def print_plan(plan: SweepPlan) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(plan.counts().items()))
+    table = Table(title=f"sweep {plan.spec.name}: {len(plan.cells)} cells ({counts}) in {plan.sweep_dir}")
+    for column in ("id", "method", "overrides", "dataset", "seed", "status"):
+        table.add_column(column, justify="right" if column == "seed" else "left")
+    for planned in plan.cells:
+        cell = planned.cell
+        style = STATUS_STYLE.get(planned.status, "")
+        table.add_row(cell.cell_id, cell.method, cell.describe_overrides(), cell.dataset, str(cell.seed),
+                      f"[{style}]{planned.status}[/{style}]" if style else planned.status)
+    console = Console()
+    (console if console.is_terminal else Console(width=200)).print(table)
+
+
 def run(args: argparse.Namespace) -> int:
-    print("llie sweep: not available yet")
-    return 1
+    from ..errors import ConfigError
+
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {args.workers}")
+    spec = load_sweep(args.sweep_file)
+    plan = make_plan(spec, args.work_dir, extra_overrides=args.overrides, prior_cache=not args.no_prior_cache)
+    if args.dry_run:
+        print_plan(plan)
+        return 0
+    from ..sweep.launch import run_sweep
+
+    result = run_sweep(plan, workers=args.workers, progress=not args.no_progress)
+    counts = plan.counts()
+    busy = result.with_status("busy")
+    print(f"sweep {spec.name}: {counts.get('DONE', 0)}/{len(plan.cells)} cells DONE "
+          f"({len(result.with_status('done'))} run now, {len(result.failed)} failed"
+          f"{f', {len(busy)} running elsewhere' if busy else ''}); results: {plan.sweep_dir / 'results.parquet'}")
+    for outcome in result.failed:
+        print(f"  failed: cell {outcome.cell_id}: {outcome.message} (log: {outcome.log_path})")
+    return 1 if result.failed else 0

@@ -1,0 +1,56 @@
+"""Dataset short names of sweep files (``synthetic``, ``lolv1``, ...) → the ``data:`` section a cell trains on.
+
+A name ``N`` stands for ``experiments/_base_/datasets/N.yaml``; its ``data:`` section replaces the cell config's
+``data:`` section whole, so one base config runs on every dataset. A path to a YAML file is accepted too, for
+datasets that live outside the repository. mmengine reads the file, so ``{{$LLIE_DATA:data}}`` environment
+placeholders resolve as in any config.
+"""
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+from pathlib import Path
+
+from mmengine.config import Config
+
+from ..config import to_plain
+from ..errors import ConfigError, did_you_mean
+from ..paths import EXPERIMENTS
+
+DATASETS_DIR = EXPERIMENTS / "_base_" / "datasets"
+
+
+def known_datasets() -> list[str]:
+    """Short names with a file under ``experiments/_base_/datasets/``."""
+    return sorted(p.stem for p in DATASETS_DIR.glob("*.yaml"))
+
+
+def dataset_file(name: str, source: str = "<sweep>") -> Path:
+    """The YAML file a dataset name stands for; a one-line :class:`ConfigError` naming the known names otherwise."""
+    if name.endswith((".yaml", ".yml")):
+        path = Path(name)
+        if not path.is_file():
+            raise ConfigError(f"{source}: dataset file not found: {name}")
+        return path
+    path = DATASETS_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise ConfigError(f"{source}: unknown dataset '{name}'{did_you_mean(name, known_datasets())}; "
+                          f"known: {', '.join(known_datasets())} (or a path to a YAML file with a data: section)")
+    return path
+
+
+@lru_cache(maxsize=None)
+def _data_section_cached(path: str) -> dict:
+    try:
+        cfg = Config.fromfile(path)
+    except Exception as exc:  # mmengine wraps many failure kinds; keep the first line
+        raise ConfigError(f"{path}: cannot read dataset config: {str(exc).splitlines()[0]}") from exc
+    data = to_plain(cfg._cfg_dict).get("data")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a dataset config needs a 'data:' mapping")
+    return data
+
+
+def data_section(name: str, source: str = "<sweep>") -> dict:
+    """A fresh copy of the ``data:`` section of dataset ``name``."""
+    return copy.deepcopy(_data_section_cached(str(dataset_file(name, source))))

@@ -1,0 +1,68 @@
+"""The results store: tidy rows from metrics.json, replace-not-duplicate, rebuild, concurrent writers."""
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+
+import pandas as pd
+
+from framework.sweep.store import CSV, FIXED_COLUMNS, PARQUET, read_store, rebuild, rows_from_metrics, store_cell
+
+
+def metrics(cell_id: str, psnr: float = 20.0, depth: str | None = "2", flops: float | None = 1.5) -> dict:
+    return {"sweep": "s", "cell_id": cell_id, "method": f"m-{cell_id}", "dataset": "synthetic", "seed": 0,
+            "overrides": {}, "columns": {"model.enhancer.depth": depth}, "params": 10, "trainable_params": 7,
+            "flops_g": flops, "train_time_s": 1.0, "finished_at": "2026-01-01T00:00:00+00:00",
+            "results": [{"protocol": "retinexformer", "gt_mean": False, "crop_border": 0, "y_channel": False,
+                         "n_images": 3, "psnr": psnr, "ssim": 0.5, "eval_time_s": 0.1},
+                        {"protocol": "basicsr", "gt_mean": True, "crop_border": 4, "y_channel": True,
+                         "n_images": 3, "psnr": psnr + 1, "ssim": 0.6, "eval_time_s": 0.2}]}
+
+
+def test_rows_are_tidy_with_all_columns():
+    rows = rows_from_metrics(metrics("a", flops=None))
+    assert len(rows) == 4  # 2 protocols × psnr/ssim
+    assert set(rows[0]) == set(FIXED_COLUMNS) | {"model.enhancer.depth"}
+    basicsr_psnr = next(r for r in rows if r["protocol"] == "basicsr" and r["metric"] == "psnr")
+    assert basicsr_psnr["value"] == 21.0 and basicsr_psnr["gt_mean"] is True and basicsr_psnr["crop_border"] == 4
+    assert math.isnan(rows[0]["flops_g"])
+
+
+def test_storing_a_cell_again_replaces_its_rows(tmp_path):
+    store_cell(tmp_path, metrics("a"))
+    store_cell(tmp_path, metrics("b", depth=None))
+    store_cell(tmp_path, metrics("a", psnr=30.0))
+    table = read_store(tmp_path)
+    assert len(table) == 8 and table.groupby("cell_id").size().to_dict() == {"a": 4, "b": 4}
+    a_psnr = table[(table.cell_id == "a") & (table.metric == "psnr") & (table.protocol == "retinexformer")]
+    assert a_psnr["value"].tolist() == [30.0]
+    assert table[table.cell_id == "b"]["model.enhancer.depth"].isna().all()
+    assert table["seed"].dtype == "int64" and table["gt_mean"].dtype == bool
+    assert len(pd.read_csv(tmp_path / CSV)) == 8
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary files left behind
+
+
+def test_rebuild_recreates_the_store_from_run_dirs(tmp_path):
+    for cid in ("a", "b"):
+        (tmp_path / cid).mkdir()
+        (tmp_path / cid / "metrics.json").write_text(json.dumps(metrics(cid)))
+        store_cell(tmp_path, metrics(cid))
+    before = read_store(tmp_path)
+    (tmp_path / PARQUET).unlink()
+    assert read_store(tmp_path).empty
+    pd.testing.assert_frame_equal(rebuild(tmp_path), before)
+    pd.testing.assert_frame_equal(read_store(tmp_path), before)
+
+
+def _store_many(args: tuple[str, int]) -> None:
+    folder, worker = args
+    for i in range(4):
+        store_cell(folder, metrics(f"w{worker}c{i}", psnr=float(i)))
+
+
+def test_concurrent_writers_lose_no_rows(tmp_path):
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        pool.map(_store_many, [(str(tmp_path), w) for w in range(3)])
+    table = read_store(tmp_path)
+    assert table["cell_id"].nunique() == 12 and len(table) == 48
