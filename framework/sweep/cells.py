@@ -5,8 +5,10 @@ The resolved config is the base config, with the dataset's ``data:`` section in 
 (canonical JSON, sorted keys) with the dataset name, so it does not depend on key order, the work dir or the time:
 rerunning finds the same run directories, and changing the grid only adds cells.
 
-Settings that change how a cell runs but not what it computes (``prior_cache``, whose location depends on the work
-dir, and ``work_dir``) are added after the id is taken ("runtime settings").
+Where a cell runs is not part of its identity: ``work_dir`` and ``prior_cache.root`` are left out of the hash, and the
+sweep's own prior-cache setting (the shared ``<sweep_dir>/prior_cache`` by default, or off with ``--no-prior-cache``)
+is added after the id is taken, so switching the cache on or off reuses DONE cells. Cache options written in the
+config itself (e.g. ``prior_cache.mode: exact``) do count.
 """
 from __future__ import annotations
 
@@ -32,12 +34,11 @@ CELL_FILE = "cell.json"
 METRICS_FILE = "metrics.json"
 PER_IMAGE_FILE = "per_image.csv"
 CELL_LOCK = ".cell.lock"
-RUNTIME_KEYS = ("prior_cache", "work_dir")
 
 
 @dataclass
 class Cell:
-    """One unit of work: train + evaluate ``config`` (the resolved config, runtime settings excluded)."""
+    """One unit of work: train + evaluate ``config`` (the resolved config, before the sweep's prior-cache setting)."""
 
     overrides: dict[str, Any]
     dataset: str
@@ -60,7 +61,9 @@ class Cell:
 
 def cell_id(config: dict[str, Any], dataset: str) -> str:
     """12 hex digits of sha256 over the canonical JSON of the resolved config and the dataset name."""
-    identity = {k: v for k, v in config.items() if k not in RUNTIME_KEYS}
+    identity = {k: v for k, v in config.items() if k != "work_dir"}
+    if isinstance(identity.get("prior_cache"), dict):
+        identity["prior_cache"] = {k: v for k, v in identity["prior_cache"].items() if k != "root"}
     payload = json.dumps({"config": identity, "dataset": dataset}, sort_keys=True, separators=(",", ":"),
                          default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
@@ -114,7 +117,7 @@ def base_config(spec: SweepSpec) -> dict[str, Any]:
 
 def resolve_config(spec: SweepSpec, overrides: dict[str, Any], dataset: str, seed: int,
                    extra_overrides: list[str] = (), base: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The plain resolved config of one cell (validated; runtime settings not added)."""
+    """The plain resolved config of one cell (validated; the sweep's prior-cache setting not added)."""
     src = str(spec.path)
     plain = copy.deepcopy(base) if base is not None else base_config(spec)
     plain["data"] = data_section(dataset, src)
@@ -152,7 +155,7 @@ def build_cells(spec: SweepSpec, extra_overrides: list[str] = ()) -> list[Cell]:
 
 
 def runtime_config(cell: Cell, sweep_dir: Path, *, prior_cache: bool = True) -> dict[str, Any]:
-    """The config a cell's run uses: its resolved config plus runtime settings.
+    """The config a cell's run uses: its resolved config plus the sweep's prior-cache setting.
 
     By default every cell without a ``prior_cache`` setting shares ``<sweep_dir>/prior_cache``; ``prior_cache=False``
     (``--no-prior-cache``) switches the cache off on every cell.

@@ -15,7 +15,10 @@ def test_cell_id_ignores_key_order_and_runtime_settings_but_not_values_or_datase
     b = {"train": {"max_iters": 2}, "seed": 0, "model": {"enhancer": {"depth": 1, "type": "UNet"}}}
     assert cell_id(a, "synthetic") == cell_id(b, "synthetic")
     assert len(cell_id(a, "synthetic")) == 12 and int(cell_id(a, "synthetic"), 16) >= 0
-    assert cell_id({**a, "prior_cache": {"root": "/x"}, "work_dir": "/y"}, "synthetic") == cell_id(a, "synthetic")
+    with_cache = {**a, "prior_cache": {"root": "/x"}, "work_dir": "/y"}
+    assert cell_id(with_cache, "synthetic") == cell_id({**a, "prior_cache": {"root": "/z"}}, "synthetic")
+    assert cell_id({**a, "prior_cache": {"root": "/x", "mode": "exact"}}, "synthetic") != cell_id(with_cache,
+                                                                                                   "synthetic")
     assert cell_id({**a, "seed": 1}, "synthetic") != cell_id(a, "synthetic")
     assert cell_id(a, "lolv1") != cell_id(a, "synthetic")
 
