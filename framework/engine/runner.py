@@ -51,6 +51,16 @@ class LLIERunner(Runner):
         os.replace(os.path.join(out_dir, tmp), os.path.join(out_dir, filename))
 
 
+def detect_launcher() -> str:
+    """mmengine's launcher for how this process was started: 'pytorch' under torchrun (WORLD_SIZE > 1), 'slurm'
+    under srun with several tasks, else 'none' (one process)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        return "pytorch"
+    if int(os.environ.get("SLURM_NTASKS", "1")) > 1 and "SLURM_PROCID" in os.environ:
+        return "slurm"
+    return "none"
+
+
 def unique_name(kind: str) -> str:
     """mmengine keys its logger, visualizer and message hub by experiment name (+ a per-second timestamp); two runs
     in one process and one second would share them and mix their logged scalars."""
@@ -124,6 +134,7 @@ def build_train_runner(cfg: Config, work_dir: str | Path, *, resume: bool = True
         custom_hooks=_hooks(progress),
         randomness=dict(seed=seed, deterministic=bool(cfg.get("deterministic", False))),
         resume=resume,
+        launcher=detect_launcher(),
         log_level=logging.WARNING,
         cfg=cfg,
     )
