@@ -5,6 +5,8 @@ is built by name from the registries, and ``none`` (or null) switches an optiona
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import torch
@@ -17,13 +19,29 @@ from ..registry import build
 from .padding import crop_to, lcm, pad_to_multiple
 
 
-def _optional(kind: str, cfg: Any) -> Any:
-    """Build an optional component; ``None`` / ``'none'`` / ``{'type': 'none'}`` mean absent."""
+def _optional_is_absent(cfg: Any) -> bool:
+    """``None`` / ``'none'`` / ``{'type': 'none'}`` mean an optional part is absent."""
     if cfg is None or (isinstance(cfg, str) and cfg.lower() == "none"):
+        return True
+    return isinstance(cfg, dict) and str(cfg.get("type", "")).lower() == "none"
+
+
+def _optional(kind: str, cfg: Any) -> Any:
+    return None if _optional_is_absent(cfg) else build(kind, cfg)
+
+
+def _frozen_part(kind: str, cfg: Any) -> Any:
+    """Build a prior under a fixed RNG seed derived from its config.
+
+    A randomly initialised prior (``pretrained: null``) is then the same network in every cell and seed of a sweep:
+    ablations compare like with like, and the prior-feature cache can share its outputs across cells.
+    """
+    if _optional_is_absent(cfg):
         return None
-    if isinstance(cfg, dict) and str(cfg.get("type", "")).lower() == "none":
-        return None
-    return build(kind, cfg)
+    text = json.dumps(cfg, sort_keys=True, default=str)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(hashlib.sha256(text.encode()).hexdigest()[:8], 16))
+        return build(kind, cfg)
 
 
 class SemanticPriorModel(BaseModel):
@@ -45,8 +63,8 @@ class SemanticPriorModel(BaseModel):
                  data_preprocessor: dict | None = None, init_cfg: dict | None = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.decomposer: Decomposer | None = _optional("decomposers", decomposer)
-        self.image_prior: ImagePrior | None = _optional("image_priors", image_prior)
-        self.text_prior: TextPrior | None = _optional("text_priors", text_prior)
+        self.image_prior: ImagePrior | None = _frozen_part("image_priors", image_prior)
+        self.text_prior: TextPrior | None = _frozen_part("text_priors", text_prior)
         self.illumination_adjuster = _optional("illumination_adjusters", illumination_adjuster)
         self.enhancer: Enhancer = build("enhancers", enhancer)
         if self.image_prior is not None and self.enhancer.uses_prior:

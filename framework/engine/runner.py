@@ -13,6 +13,7 @@ from mmengine.evaluator import Evaluator
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from ..cache import hook_from_config
 from ..errors import ConfigError
 from .builders import build_dataset, build_metric, build_model, eval_loader_cfg, section, train_loader_cfg
 from .progress import ProgressBarHook
@@ -77,8 +78,12 @@ class MetricsRecorderHook(Hook):
         self.last = dict(metrics or {})
 
 
-def _hooks(progress: bool) -> list:
-    return [WeightsOnlySafeCheckpointHook(), ProgressBarHook(enabled=progress), MetricsRecorderHook()]
+def _hooks(cfg: Config, progress: bool) -> list:
+    hooks = [WeightsOnlySafeCheckpointHook(), ProgressBarHook(enabled=progress), MetricsRecorderHook()]
+    cache = hook_from_config(cfg, default_root=Path(str(cfg.get("work_dir") or "work_dirs")) / "prior_cache")
+    if cache is not None:  # frozen-prior features computed once per image and shared across runs
+        hooks.append(cache)
+    return hooks
 
 
 def _scheduler(train: dict) -> Any:
@@ -131,7 +136,7 @@ def build_train_runner(cfg: Config, work_dir: str | Path, *, resume: bool = True
                             max_keep_ckpts=int(train.get("keep_checkpoints", 2))),
             sampler_seed=dict(type="DistSamplerSeedHook"),
         ),
-        custom_hooks=_hooks(progress),
+        custom_hooks=_hooks(cfg, progress),
         randomness=dict(seed=seed, deterministic=bool(cfg.get("deterministic", False))),
         resume=resume,
         launcher=detect_launcher(),
@@ -147,7 +152,7 @@ def build_test_runner(cfg: Config, work_dir: str | Path, model: Any, dataset: An
         model=model, work_dir=str(work_dir), experiment_name=unique_name("test"),
         test_dataloader=eval_loader_cfg(cfg, dataset), test_cfg=dict(type="TestLoop"), test_evaluator=Evaluator(metric),
         default_hooks=dict(timer=dict(type="IterTimerHook"), logger=dict(type="LoggerHook", interval=50)),
-        custom_hooks=_hooks(progress), randomness=dict(seed=int(cfg.get("seed", 0))),
+        custom_hooks=_hooks(cfg, progress), randomness=dict(seed=int(cfg.get("seed", 0))),
         log_level=logging.WARNING, cfg=cfg,
     )
 

@@ -32,7 +32,8 @@ def test_item_format_shapes_and_ranges(folder):
     item = ds[0]
     assert set(item) == {"inputs", "data_samples"}
     low, sample = item["inputs"], item["data_samples"]
-    assert set(sample) == {"gt", "name", "low_path", "high_path"}
+    assert set(sample) == {"gt", "name", "low_path", "high_path", "source_key", "source_size", "crop_box", "flip_h",
+                           "flip_v", "rot90_k"}
     for t in (low, sample["gt"]):
         assert t.dtype == torch.float32 and t.shape == (3, 24, 32) and t.is_contiguous()
         assert 0.0 <= float(t.min()) and float(t.max()) <= 1.0
