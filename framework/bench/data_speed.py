@@ -52,6 +52,10 @@ class DataSpeedResult:
         h = self.headroom
         if h is None:
             return "model step not measured"
+        if self.workers == 0:
+            share = self.batch_times.median / self.model_step.median
+            return (f"no workers: loading runs in series with the model and adds {share:.0%} to each step "
+                    f"(with workers it would run alongside, {h:.1f}× the model's rate)")
         if h >= 1.0:
             return f"loader keeps up ({h:.1f}× the model's rate)"
         return f"loader starves the model (delivers {h:.2f}× the model's rate; add workers)"

@@ -17,7 +17,7 @@ import os
 import resource
 import subprocess
 import sys
-import time
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from ..errors import ConfigError
-from .timing import time_repeated
+from .timing import Timing, summarize, time_once
 
 RESULT_MARKER = "LLIE_BENCH_RESULT "
 MIB = 1024 * 1024
@@ -101,106 +101,221 @@ def _autocast(device: str, amp: str | None) -> Any:
     return torch.autocast(device_type=device, dtype=dtype)
 
 
-def measure_model(config: str, overrides: list[str] = (), size: tuple[int, int] = (400, 600), runs: int = 5,
-                  warmup: int = 1, device: str = "cpu", amp: str | None = None, channels_last: bool = False,
-                  compile: bool = False, threads: int | None = None, batch: int = 1) -> dict:
-    """Every figure of one config's row (run it in a fresh process for the memory figures to mean anything)."""
-    from ..config import load_config
-    from ..engine.builders import build_model
-    from ..engine.perf import apply_channels_last, compile_enhancer
-    from ..plugin_door import ensure_plugins_loaded
+def pretrained_keys(section: Any, prefix: str = "model") -> list[str]:
+    """Dotted paths of every ``pretrained`` key under ``section`` (a plain model config)."""
+    keys = []
+    if isinstance(section, dict):
+        for key, value in section.items():
+            if key == "pretrained":
+                keys.append(f"{prefix}.pretrained")
+            else:
+                keys.extend(pretrained_keys(value, f"{prefix}.{key}"))
+    elif isinstance(section, list):
+        for i, value in enumerate(section):
+            keys.extend(pretrained_keys(value, f"{prefix}.{i}"))
+    return keys
 
-    if threads:
-        torch.set_num_threads(int(threads))
-    ensure_plugins_loaded()
+
+def load_bench_config(config: str, overrides: list[str] = (), random_init: bool = False) -> Any:
+    """The config with ``overrides``; ``random_init`` sets every ``pretrained`` path under ``model`` to null."""
+    from ..config import load_config, to_plain
+
     cfg = load_config(config, list(overrides))
-    baseline_rss = current_peak_rss_mib()
-    model = build_model(cfg).to(device).eval()
-    counts = count_params(model)
-    if channels_last:
-        model = apply_channels_last(model)
-    if compile:
-        compile_enhancer(model)
-    h, w = size
-    x = torch.rand(batch, 3, h, w, device=device)
-    if device.startswith("cuda"):
-        torch.cuda.reset_peak_memory_stats()
-        sync = torch.cuda.synchronize
-    else:
-        def sync() -> None:
-            return None
-    fn = forward_fn(model)
-
-    def forward() -> None:
-        with torch.inference_mode(), _autocast(device.split(":")[0], amp):
-            fn(x)
-
-    start = time.perf_counter()
-    timing = time_repeated(forward, runs=runs, warmup=warmup, sync=sync)
-    wall = time.perf_counter() - start
-    peak = current_peak_rss_mib()
-    cuda_peak = torch.cuda.max_memory_allocated() / MIB if device.startswith("cuda") else None
-    flops = count_flops(model, x[:1])
-    experiment = cfg.get("experiment") or {}
-    return {
-        "config": str(config),
-        "method": experiment.get("method") or Path(config).stem,
-        **counts.as_dict(),
-        "gflops": flops / 1e9,
-        "size": f"{w}x{h}",
-        "batch": batch,
-        "device": device,
-        "amp": amp or "off",
-        "channels_last": channels_last,
-        "compile": compile,
-        "threads": torch.get_num_threads(),
-        "latency_median_s": timing.median,
-        "latency_iqr_s": timing.iqr,
-        "runs": timing.runs,
-        "warmup": warmup,
-        "peak_rss_mib": peak,
-        "rss_delta_mib": peak - baseline_rss,
-        "cuda_peak_mib": cuda_peak,
-        "wall_s": wall,
-    }
+    if random_init:
+        nulls = [f"{key}=null" for key in pretrained_keys(to_plain(cfg.get("model") or {}))]
+        if nulls:
+            cfg = load_config(config, list(overrides) + nulls)
+    return cfg
 
 
-def worker_command(spec: dict) -> list[str]:
-    return [sys.executable, "-m", "framework.bench.model_worker", json.dumps(spec)]
+class ModelBench:
+    """One config's model, built and warmed up, ready to time forwards one at a time and then report its row.
+
+    Split in steps so that several configs, each in its own process, can be timed in alternation
+    (:func:`bench_models` with ``interleave``): on a shared machine, sequential runs see different loads.
+    """
+
+    def __init__(self, config: str, overrides: list[str] = (), size: tuple[int, int] = (400, 600), warmup: int = 1,
+                 device: str = "cpu", amp: str | None = None, channels_last: bool = False, compile: bool = False,
+                 threads: int | None = None, batch: int = 1, random_init: bool = False) -> None:
+        from ..engine.builders import build_model
+        from ..engine.perf import apply_channels_last, compile_enhancer
+        from ..plugin_door import ensure_plugins_loaded
+
+        if threads:
+            torch.set_num_threads(int(threads))
+        ensure_plugins_loaded()
+        self.config, self.device, self.amp, self.warmup = str(config), device, amp, warmup
+        self.settings = {"batch": batch, "device": device, "amp": amp or "off", "channels_last": channels_last,
+                         "compile": compile, "random_init": random_init}
+        self.cfg = load_bench_config(config, overrides, random_init)
+        self.baseline_rss = current_peak_rss_mib()
+        self.model = build_model(self.cfg).to(device).eval()
+        self.counts = count_params(self.model)
+        if channels_last:
+            self.model = apply_channels_last(self.model)
+        if compile:
+            compile_enhancer(self.model)
+        h, w = size
+        self.size = f"{w}x{h}"
+        self.x = torch.rand(batch, 3, h, w, device=device)
+        self.cuda = device.startswith("cuda")
+        if self.cuda:
+            torch.cuda.reset_peak_memory_stats()
+        self.fn = forward_fn(self.model)
+        for _ in range(max(0, warmup)):
+            self.forward()
+
+    def sync(self) -> None:
+        if self.cuda:
+            torch.cuda.synchronize()
+
+    def forward(self) -> None:
+        with torch.inference_mode(), _autocast(self.device.split(":")[0], self.amp):
+            self.fn(self.x)
+
+    def time_forward(self) -> float:
+        return time_once(self.forward, self.sync)
+
+    def row(self, timing: Timing) -> dict:
+        """The config's figures with ``timing`` as its latency; FLOPs are counted last (one more forward)."""
+        peak = current_peak_rss_mib()
+        cuda_peak = torch.cuda.max_memory_allocated() / MIB if self.cuda else None
+        flops = count_flops(self.model, self.x[:1])
+        experiment = self.cfg.get("experiment") or {}
+        return {
+            "config": self.config,
+            "method": experiment.get("method") or Path(self.config).stem,
+            **self.counts.as_dict(),
+            "gflops": flops / 1e9,
+            "size": self.size,
+            **self.settings,
+            "threads": torch.get_num_threads(),
+            "latency_median_s": timing.median,
+            "latency_iqr_s": timing.iqr,
+            "runs": timing.runs,
+            "warmup": self.warmup,
+            "peak_rss_mib": peak,
+            "rss_delta_mib": peak - self.baseline_rss,
+            "cuda_peak_mib": cuda_peak,
+        }
 
 
-def run_worker(spec: dict, timeout: float | None = None) -> dict:
-    """Measure one config in a fresh subprocess; a failure becomes a row with an ``error``."""
+def measure_model(config: str, overrides: list[str] = (), size: tuple[int, int] = (400, 600), runs: int = 5,
+                  warmup: int = 1, **options: Any) -> dict:
+    """Every figure of one config's row (run it in a fresh process for the memory figures to mean anything)."""
+    bench = ModelBench(config, overrides, size, warmup, **options)
+    return bench.row(summarize([bench.time_forward() for _ in range(runs)]))
+
+
+def _worker_env(threads: int | None) -> dict:
     env = dict(os.environ)
-    if spec.get("threads"):
-        env["OMP_NUM_THREADS"] = str(spec["threads"])
+    if threads:
+        env["OMP_NUM_THREADS"] = str(threads)
     repo_root = Path(__file__).resolve().parents[2]
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo_root), env.get("PYTHONPATH")]))
+    return env
+
+
+class _Worker:
+    """A ``python -m framework.bench.model_worker`` process answering one line per command."""
+
+    def __init__(self, spec: dict) -> None:
+        self.spec = spec
+        self.stderr = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen([sys.executable, "-m", "framework.bench.model_worker", json.dumps(spec)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True,
+                                     env=_worker_env(spec.get("threads")))
+        self.error: str | None = None
+
+    def _reply(self) -> str:
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                self.proc.wait()
+                self.stderr.seek(0)
+                tail = (self.stderr.read().strip().splitlines() or ["(no output)"])[-1]
+                raise RuntimeError(f"worker exited with status {self.proc.returncode}: {tail}")
+            if line.startswith(RESULT_MARKER) or line.startswith(("READY", "TIME ")):
+                return line.rstrip("\n")
+
+    def ask(self, command: str | None = None) -> str:
+        """Send ``command`` (if any) and return the worker's answer; a row with an error ends the worker."""
+        if self.error is not None:
+            raise RuntimeError(self.error)
+        try:
+            if command is not None:
+                self.proc.stdin.write(command + "\n")
+                self.proc.stdin.flush()
+            answer = self._reply()
+        except (RuntimeError, BrokenPipeError, OSError) as exc:
+            self.error = str(exc)
+            raise RuntimeError(self.error) from None
+        if answer.startswith(RESULT_MARKER) and command != "done":  # e.g. a config error while building
+            self.error = json.loads(answer[len(RESULT_MARKER):]).get("error", "worker stopped")
+            raise RuntimeError(self.error)
+        return answer
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.stderr.close()
+
+
+def run_workers(specs: list[dict], runs: int) -> list[dict]:
+    """Measure each spec in its own fresh process, timing one forward at a time in alternating order.
+
+    Only one worker computes at any moment, so the configs do not slow each other down, and each timed round sees
+    the same background load; a failing config becomes a row with an ``error`` and the others carry on.
+    """
+    workers = [_Worker(spec) for spec in specs]
     try:
-        proc = subprocess.run(worker_command(spec), capture_output=True, text=True, env=env, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"config": spec["config"], "error": f"timed out after {timeout} s"}
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(RESULT_MARKER):
-            return json.loads(line[len(RESULT_MARKER):])
-    tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-    return {"config": spec["config"], "error": f"worker exited with status {proc.returncode}: {tail}"}
+        for w in workers:  # building + warm-up
+            try:
+                w.ask()
+            except RuntimeError:
+                pass
+        for r in range(runs):
+            for w in (workers if r % 2 == 0 else workers[::-1]):
+                if w.error is None:
+                    try:
+                        w.ask("time")
+                    except RuntimeError:
+                        pass
+        rows = []
+        for w in workers:
+            if w.error is None:
+                try:
+                    answer = w.ask("done")
+                    rows.append(json.loads(answer[len(RESULT_MARKER):]))
+                    continue
+                except RuntimeError:
+                    pass
+            rows.append({"config": w.spec["config"], "error": w.error})
+        return rows
+    finally:
+        for w in workers:
+            w.close()
 
 
 def bench_models(configs: list[str], *, overrides: list[str] = (), size: tuple[int, int] = (400, 600),
                  runs: int = 5, warmup: int = 1, device: str = "cpu", amp: str | None = None,
                  channels_last: bool = False, compile: bool = False, threads: int | None = None, batch: int = 1,
-                 in_process: bool = False) -> list[dict]:
-    """One row per config. ``in_process`` skips the subprocess (faster, but memory figures then accumulate)."""
-    rows = []
-    for config in configs:
-        spec = dict(config=str(Path(config).resolve()), overrides=list(overrides), size=list(size), runs=runs,
-                    warmup=warmup, device=device, amp=amp, channels_last=channels_last, compile=compile,
-                    threads=threads, batch=batch)
-        if in_process:
-            row = measure_model(**{**spec, "size": tuple(size)})
-        else:
-            row = run_worker(spec)
+                 random_init: bool = False, in_process: bool = False) -> list[dict]:
+    """One row per config, each measured in a fresh process with the forwards of all configs interleaved.
+
+    ``in_process`` measures here instead, one config after the other (faster to start, but memory figures then
+    accumulate and load drifts are not cancelled).
+    """
+    specs = [dict(config=str(Path(c).resolve()), overrides=list(overrides), size=list(size), warmup=warmup,
+                  device=device, amp=amp, channels_last=channels_last, compile=compile, threads=threads,
+                  batch=batch, random_init=random_init) for c in configs]
+    if in_process:
+        rows = [measure_model(runs=runs, **{**spec, "size": tuple(size)}) for spec in specs]
+    else:
+        rows = run_workers(specs, runs)
+    for row, config in zip(rows, configs):
         row["config"] = str(config)
-        rows.append(row)
+        row["fresh_process"] = not in_process
     return rows

@@ -1,7 +1,10 @@
-"""``python -m framework.bench.model_worker SPEC_JSON`` — measure one config in this fresh process.
+"""``python -m framework.bench.model_worker SPEC_JSON`` — one config's model measured in this fresh process.
 
-Prints one line ``LLIE_BENCH_RESULT {json}`` on stdout (the row, or ``{"config", "error"}`` for an expected failure);
-everything else the model logs goes to stderr. Used by :func:`framework.bench.model_cost.bench_models`.
+Protocol (one line per answer on stdout; the model's own logs go to stderr): after building the model and its
+warm-up forwards the worker prints ``READY``; then it reads commands from stdin: ``time`` runs one timed forward and
+answers ``TIME <seconds>``; ``done`` answers ``LLIE_BENCH_RESULT {json row}`` (latency summarised over the timed
+forwards, peak memory, FLOPs) and exits. An expected failure (a config error) is answered at any point with
+``LLIE_BENCH_RESULT {"config", "error"}``. Driven by :func:`framework.bench.model_cost.run_workers`.
 """
 from __future__ import annotations
 
@@ -12,9 +15,15 @@ import sys
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def main(argv: list[str] | None = None) -> int:
+def _answer(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None, commands=None) -> int:
     from ..errors import LLIEError
-    from .model_cost import RESULT_MARKER, measure_model
+    from .model_cost import RESULT_MARKER, ModelBench
+    from .timing import summarize
 
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
@@ -23,11 +32,25 @@ def main(argv: list[str] | None = None) -> int:
     spec = json.loads(argv[0])
     spec["size"] = tuple(spec["size"])
     try:
-        row = measure_model(**spec)
+        bench = ModelBench(**spec)
     except LLIEError as exc:
-        row = {"config": spec["config"], "error": str(exc)}
-    sys.stdout.flush()
-    print(RESULT_MARKER + json.dumps(row), flush=True)
+        _answer(RESULT_MARKER + json.dumps({"config": spec["config"], "error": str(exc)}))
+        return 0
+    _answer("READY")
+    samples: list[float] = []
+    for line in (sys.stdin if commands is None else commands):
+        command = line.strip()
+        if command == "time":
+            samples.append(bench.time_forward())
+            _answer(f"TIME {samples[-1]!r}")
+        elif command == "done":
+            if not samples:
+                samples.append(bench.time_forward())
+            _answer(RESULT_MARKER + json.dumps(bench.row(summarize(samples))))
+            return 0
+        elif command:
+            print(f"model_worker: unknown command {command!r}", file=sys.stderr)
+            return 2
     return 0
 
 

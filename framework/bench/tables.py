@@ -63,8 +63,10 @@ def model_table(rows: list[dict]) -> Table:
             cells.append(_num(r.get("cuda_peak_mib"), ".0f"))
         table.add_row(*cells)
     table.caption = (f"median of {first.get('runs', '?')} forward passes after {first.get('warmup', '?')} warm-up "
-                     "(torch.inference_mode, random weights); GFLOPs = 2 × multiply-adds of convs/matmuls "
-                     "(FlopCounterMode); RSS measured in a fresh process per config")
+                     "(torch.inference_mode; costs do not depend on weight values); GFLOPs = 2 × multiply-adds of "
+                     "convs/matmuls (FlopCounterMode); "
+                     + ("each config in a fresh process, forwards of all configs interleaved"
+                        if first.get("fresh_process", True) else "all configs in this process, one after the other"))
     return table
 
 

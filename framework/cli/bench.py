@@ -1,10 +1,12 @@
 """``llie bench model | train-step | eval | data | prior-cache`` — what things cost, as figures and same-run ratios.
 
+On a shared CPU give ``--threads 1``: multi-threaded kernels slow down badly when other processes hold the cores.
+
 - ``model CONFIG [CONFIG ...]``: params (total / trainable / frozen prior), GFLOPs, latency, peak memory per config;
 - ``train-step CONFIG``: the mmengine Runner's training iteration vs. a bare torch loop (overhead ratio);
 - ``eval --pairs LOW HIGH | --synthetic N``: vectorised PSNR/SSIM vs. a scikit-image loop (speed ratio, max |Δ|);
 - ``data CONFIG``: training-pipeline images/s vs. the model's step rate;
-- ``prior-cache``: frozen-prior forward vs. cached features (:mod:`framework.cache.bench`).
+- ``prior-cache``: sweep cells trained without vs. with the prior-feature cache (:mod:`framework.cache.bench`).
 """
 from __future__ import annotations
 
@@ -56,6 +58,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--amp", choices=["off", "bf16", "fp16"], default="off", help="autocast dtype (default off)")
     m.add_argument("--channels-last", action="store_true", help="NHWC weights and activations")
     m.add_argument("--compile", action="store_true", help="torch.compile the enhancer (warm-up pays compilation)")
+    m.add_argument("--random-init", action="store_true",
+                   help="set every model.*.pretrained to null (no weight files needed; costs are the same)")
     m.add_argument("--in-process", action="store_true",
                    help="measure in this process (faster; peak-memory figures then include earlier configs)")
     _add_common(m, runs=5, warmup=1)
@@ -74,7 +78,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     source.add_argument("--synthetic", type=_positive, metavar="N", help="N random image pairs of --size")
     e.add_argument("--size", default="600x400", help="WIDTHxHEIGHT of the synthetic pairs (default 600x400)")
     e.add_argument("--protocol", choices=["retinexformer", "basicsr"], default="retinexformer")
-    e.add_argument("--batch", type=_positive, default=8, help="images per vectorised call (default 8)")
+    e.add_argument("--batch", type=_positive, default=1,
+                   help="images per vectorised call (default 1, as the evaluation loop; larger batches pay off on GPUs)")
     _add_common(e, config=False, runs=3, warmup=1)
     e.set_defaults(func=run_eval)
 
@@ -130,7 +135,7 @@ def run_model(args: argparse.Namespace) -> int:
     rows = bench_models(args.configs, overrides=args.overrides, size=size, runs=args.runs, warmup=args.warmup,
                         device=args.device, amp=None if args.amp == "off" else args.amp,
                         channels_last=args.channels_last, compile=args.compile, threads=args.threads,
-                        batch=args.batch, in_process=args.in_process)
+                        batch=args.batch, random_init=args.random_init, in_process=args.in_process)
     _print(model_table(rows))
     _maybe_json(args, rows)
     return 1 if any("error" in r for r in rows) else 0

@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 from framework.bench import model_worker
-from framework.bench.model_cost import RESULT_MARKER, bench_models, count_flops, count_params, parse_size, run_worker
+from framework.bench.model_cost import (RESULT_MARKER, bench_models, count_flops, count_params, load_bench_config,
+                                        parse_size, run_workers)
 from framework.errors import ConfigError
 from framework.interfaces import ImagePrior, PriorFeatures
 from framework.registry import build
@@ -68,19 +69,37 @@ def test_in_process_measurement_reports_every_column(tmp_path):
     assert row["gflops"] > 0 and row["latency_median_s"] > 0 and row["peak_rss_mib"] > 0
 
 
-def test_fresh_process_measurement(tmp_path):
+def test_fresh_processes_interleave_and_a_bad_config_becomes_an_error_row(tmp_path):
     path = tmp_path / "tiny.yaml"
     path.write_text(TINY_YAML)
-    row = run_worker(dict(config=str(path), size=[24, 40], runs=1, warmup=0, threads=1))
-    assert "error" not in row, row
-    assert row["rss_delta_mib"] >= 0 and row["threads"] == 1 and row["params"] > 0
+    good = dict(config=str(path), size=[24, 40], warmup=0, threads=1)
+    bad = {**good, "overrides": ["model.enhancer.depthh=2"]}
+    rows = run_workers([good, bad, good], runs=2)
+    assert "error" not in rows[0] and "error" not in rows[2], rows
+    assert rows[0]["runs"] == 2 and rows[0]["rss_delta_mib"] >= 0 and rows[0]["threads"] == 1
+    assert "depthh" in rows[1]["error"]
 
 
-def test_worker_reports_config_errors_as_a_row(tmp_path, capsys):
+def test_worker_protocol(tmp_path, capsys):
     path = tmp_path / "tiny.yaml"
     path.write_text(TINY_YAML)
-    spec = dict(config=str(path), size=[24, 40], runs=1, warmup=0, overrides=["model.enhancer.depthh=2"])
-    assert model_worker.main([json.dumps(spec)]) == 0
+    spec = dict(config=str(path), size=[24, 40], warmup=0)
+    assert model_worker.main([json.dumps(spec)], commands=["time", "time", "done"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "READY" and lines[1].startswith("TIME ") and lines[2].startswith("TIME ")
+    row = json.loads(lines[3][len(RESULT_MARKER):])
+    assert row["runs"] == 2 and row["gflops"] > 0
+    bad = {**spec, "overrides": ["model.enhancer.depthh=2"]}
+    assert model_worker.main([json.dumps(bad)], commands=[]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
-    assert line.startswith(RESULT_MARKER)
     assert "depthh" in json.loads(line[len(RESULT_MARKER):])["error"]
+
+
+def test_random_init_nulls_every_pretrained_path(tmp_path):
+    path = tmp_path / "with_weights.yaml"
+    path.write_text(TINY_YAML.replace("  losses:", "  image_prior: {type: HRNetPrior, variant: tiny, pretrained: /no/w.pth}\n"
+                                      "  text_prior: {type: CLIPTextPrior, pretrained: /no/c.pt}\n  losses:"))
+    assert load_bench_config(str(path)).model.image_prior.pretrained == "/no/w.pth"
+    cfg = load_bench_config(str(path), random_init=True)
+    assert cfg.model.image_prior.pretrained is None and cfg.model.text_prior.pretrained is None
+    assert cfg.model.enhancer.depth == 1  # nothing else changes
