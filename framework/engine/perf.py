@@ -13,8 +13,10 @@ Config keys (``train.*``) and what they do:
   not change; priors and losses stay eager. The first iterations pay the compilation.
 - ``accumulate_grad``: mmengine's ``accumulative_counts`` — step the optimiser every k iterations with the loss
   divided by k (an effective batch k× larger at the same memory).
-- With ``amp`` on, a frozen image prior runs under ``torch.inference_mode`` and autocast in the reduced dtype
-  (:func:`install_reduced_precision_prior`); its features are handed back as ordinary float32 tensors.
+- With ``amp`` on, a frozen image prior computing features of the training input runs under
+  ``torch.inference_mode`` and autocast in the reduced dtype (:class:`ReducedPrecisionPriorHook`); its features are
+  handed back as ordinary float32 tensors. Only that path: a semantic loss that needs gradients through the prior
+  on the output is untouched, and validation keeps full precision.
 
 DataLoader workers, pinned memory and persistent workers are ``data.num_workers`` / ``data.pin_memory`` /
 ``data.persistent_workers`` (see :func:`framework.engine.builders.train_loader_cfg`).
@@ -26,6 +28,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import torch
+from mmengine.hooks import Hook
 from mmengine.optim import OptimWrapper
 from torch import Tensor
 
@@ -126,31 +129,81 @@ def frozen_prior_context(dtype: torch.dtype | None, device_type: str | None = No
 
 
 def reduced_precision_prior_fn(dtype: torch.dtype | None, device_type: str | None = None,
-                               inner: PriorFeatureFn | None = None) -> PriorFeatureFn:
+                               inner: PriorFeatureFn | None = None,
+                               active: Callable[[], bool] | None = None) -> PriorFeatureFn:
     """A ``SemanticPriorModel.prior_feature_fn`` running a frozen prior (or ``inner``, e.g. a feature cache) under
-    :func:`frozen_prior_context`. A prior with trainable weights runs as usual."""
+    :func:`frozen_prior_context`, while ``active()`` says so (e.g. only while the model trains). A prior with
+    trainable weights, or an inactive call, runs as the model would run it without this function."""
 
     def run(prior: Any, low: Tensor, names: list[str] | None) -> PriorFeatures:
-        if not getattr(prior, "frozen", False):
-            return inner(prior, low, names) if inner is not None else prior(low)
+        if not getattr(prior, "frozen", False) or (active is not None and not active()):
+            if inner is not None:
+                return inner(prior, low, names)
+            if getattr(prior, "frozen", False):
+                with torch.no_grad():
+                    return prior(low)
+            return prior(low)
         with frozen_prior_context(dtype, device_type or low.device.type):
             features = inner(prior, low, names) if inner is not None else prior(low)
         return detach_features(features)
 
     run.reduced_precision = True  # type: ignore[attr-defined]
+    run.inner = inner  # type: ignore[attr-defined]
     return run
 
 
-def install_reduced_precision_prior(model: Any, dtype: torch.dtype | None, device_type: str | None = None) -> bool:
-    """Route ``model``'s frozen image prior through :func:`reduced_precision_prior_fn`, keeping any feature function
-    already installed (a cache) inside. Returns whether anything was installed."""
+def install_reduced_precision_prior(model: Any, dtype: torch.dtype | None, device_type: str | None = None,
+                                    training_only: bool = True) -> bool:
+    """Route ``model``'s frozen image prior through :func:`reduced_precision_prior_fn` (only while the model trains,
+    unless ``training_only`` is False), keeping any feature function already installed (a cache) inside. Returns
+    whether anything was installed."""
     if getattr(model, "image_prior", None) is None or not hasattr(model, "prior_feature_fn"):
         return False
     current = model.prior_feature_fn
     if getattr(current, "reduced_precision", False):
         return False
-    model.prior_feature_fn = reduced_precision_prior_fn(dtype, device_type, inner=current)
+    active = (lambda: bool(model.training)) if training_only else None
+    model.prior_feature_fn = reduced_precision_prior_fn(dtype, device_type, inner=current, active=active)
     return True
+
+
+def uninstall_reduced_precision_prior(model: Any) -> bool:
+    """Undo :func:`install_reduced_precision_prior`, putting back the function it wrapped."""
+    current = getattr(model, "prior_feature_fn", None)
+    if not getattr(current, "reduced_precision", False):
+        return False
+    model.prior_feature_fn = current.inner
+    return True
+
+
+class ReducedPrecisionPriorHook(Hook):
+    """Installs the reduced-precision frozen prior for a training run and removes it afterwards.
+
+    A hook rather than a one-off call because the prior-feature cache's hook (priority VERY_HIGH) attaches its own
+    ``prior_feature_fn`` in ``before_train``; running later (LOW), this hook wraps whatever is attached then, and
+    unwraps in ``after_train``, before the cache detaches in ``after_run``. Validation keeps full precision.
+    """
+
+    priority = "LOW"
+
+    def __init__(self, dtype: torch.dtype, device_type: str | None = None) -> None:
+        self.dtype, self.device_type = dtype, device_type
+        self.installed = False
+
+    def before_train(self, runner: Any) -> None:
+        model = getattr(runner.model, "module", runner.model)
+        self.installed = install_reduced_precision_prior(model, self.dtype, self.device_type)
+
+    def after_train(self, runner: Any) -> None:
+        if self.installed:
+            uninstall_reduced_precision_prior(getattr(runner.model, "module", runner.model))
+            self.installed = False
+
+
+def performance_hooks(train_cfg: dict, device_type: str | None = None) -> list[Hook]:
+    """The hooks the training Runner needs for ``train_cfg``'s options (the reduced-precision prior with AMP)."""
+    dtype = amp_dtype(train_cfg, device_type)
+    return [ReducedPrecisionPriorHook(dtype, device_type)] if dtype is not None else []
 
 
 # ---- model-side options --------------------------------------------------------------------------------------
@@ -169,16 +222,13 @@ def compile_enhancer(model: Any, **compile_kwargs: Any) -> Any:
 
 def apply_model_options(model: Any, train_cfg: dict, device_type: str | None = None,
                         compile_kwargs: dict | None = None) -> Any:
-    """Apply ``train.channels_last``, ``train.compile`` and, with ``train.amp``, the reduced-precision frozen prior.
+    """Apply ``train.channels_last`` and ``train.compile`` to ``model``; returns the model.
 
-    Call it after the model is built and moved to its device, before the Runner is built; returns the model.
+    Call it after the model is built and moved to its device, before the Runner is built. The AMP parts go to the
+    Runner: :func:`optim_wrapper_cfg` and :func:`performance_hooks`.
     """
-    device_type = device_type or default_device_type()
     if train_cfg.get("channels_last", False):
         model = apply_channels_last(model)
-    dtype = amp_dtype(train_cfg, device_type)
-    if dtype is not None:
-        install_reduced_precision_prior(model, dtype, device_type)
     if train_cfg.get("compile", False):
         model = compile_enhancer(model, **(compile_kwargs or {}))
     return model

@@ -11,9 +11,10 @@ from torch import nn
 
 from framework.config import load_config, to_plain
 from framework.engine.builders import build_model
-from framework.engine.perf import (AutocastOptimWrapper, amp_dtype, apply_model_options, detach_features,
-                                   enabled_options, frozen_prior_context, install_reduced_precision_prior,
-                                   optim_wrapper_cfg)
+from framework.engine.perf import (AutocastOptimWrapper, ReducedPrecisionPriorHook, amp_dtype, apply_model_options,
+                                   detach_features, enabled_options, frozen_prior_context,
+                                   install_reduced_precision_prior, optim_wrapper_cfg, performance_hooks,
+                                   uninstall_reduced_precision_prior)
 from framework.engine.runner import build_train_runner
 from framework.errors import ConfigError
 from framework.interfaces import ImagePrior, PriorFeatures
@@ -41,12 +42,19 @@ def tiny_cfg(tmp_path, **train):
     return load_config(path)
 
 
-def train_steps(cfg, work_dir, model=None, compile_kwargs=None):
-    """What the runner will do once wired: model options, then the optim wrapper from the train section."""
+def wired_runner(cfg, work_dir, model=None, compile_kwargs=None):
+    """What build_train_runner does once wired: model options, the optim wrapper and hooks from the train section."""
     train = to_plain(cfg.train)
     model = apply_model_options(model if model is not None else build_model(cfg), train, "cpu", compile_kwargs)
     runner = build_train_runner(cfg, work_dir, resume=False, progress=False, model=model)
     runner.optim_wrapper = optim_wrapper_cfg(train, "cpu")
+    for hook in performance_hooks(train, "cpu"):
+        runner.register_hook(hook)
+    return runner
+
+
+def train_steps(cfg, work_dir, model=None, compile_kwargs=None):
+    runner = wired_runner(cfg, work_dir, model, compile_kwargs)
     runner.train()
     return runner
 
@@ -113,9 +121,7 @@ def test_channels_last_trains_one_step(tmp_path):
 def test_gradient_accumulation_steps_every_k_iterations(tmp_path):
     cfg = tiny_cfg(tmp_path, accumulate_grad=2, max_iters=4)
     model = build_model(cfg)
-    train = to_plain(cfg.train)
-    runner = build_train_runner(cfg, tmp_path / "run", resume=False, progress=False, model=model)
-    runner.optim_wrapper = optim_wrapper_cfg(train, "cpu")
+    runner = wired_runner(cfg, tmp_path / "run", model)
     stepped = []
 
     class Watch(Hook):
@@ -183,18 +189,27 @@ def prior_model():
         "losses": [{"type": "PixelLoss", "kind": "charbonnier"}]})
 
 
-def test_frozen_prior_runs_in_inference_mode_and_bf16_when_amp_is_on(tmp_path):
-    cfg = tiny_cfg(tmp_path, amp="bf16")
+def test_frozen_prior_runs_in_inference_mode_and_bf16_while_training_with_amp(tmp_path):
+    cfg = tiny_cfg(tmp_path, amp="bf16", max_iters=2, val_interval=2)
     model = prior_model()
     prior_before, enhancer_before = snapshot(model.image_prior), snapshot(model.enhancer)
-    train_steps(cfg, tmp_path / "run", model)
-    assert model.image_prior.calls[0] == (torch.bfloat16, True)
+    runner = train_steps(cfg, tmp_path / "run", model)
+    assert any(isinstance(h, ReducedPrecisionPriorHook) for h in runner.hooks)
+    calls = model.image_prior.calls
+    assert calls[:2] == [(torch.bfloat16, True)] * 2  # the two training iterations
+    assert calls[2:] and all(c == (torch.float32, False) for c in calls[2:])  # validation at full precision
     assert not changed(prior_before, model.image_prior)
     assert changed(enhancer_before, model.enhancer)  # the features fed a trainable SEM through autograd
+    assert model.prior_feature_fn is None  # removed after training
+
+
+def test_no_prior_hook_without_amp():
+    assert performance_hooks({}, "cpu") == []
+    assert isinstance(performance_hooks({"amp": True}, "cpu")[0], ReducedPrecisionPriorHook)
 
 
 def test_reduced_precision_features_are_ordinary_float32_tensors():
-    model = prior_model()
+    model = prior_model().train()
     assert install_reduced_precision_prior(model, torch.bfloat16, "cpu")
     assert not install_reduced_precision_prior(model, torch.bfloat16, "cpu")  # never wrapped twice
     features = model.prior_features(torch.rand(1, 3, 16, 16))
@@ -203,10 +218,14 @@ def test_reduced_precision_features_are_ordinary_float32_tensors():
     with frozen_prior_context(None):
         raw = model.image_prior(torch.rand(1, 3, 16, 16))
     assert raw.levels[0][1].is_inference() and not detach_features(raw).levels[0][1].is_inference()
+    model.eval()
+    model.prior_features(torch.rand(1, 3, 16, 16))
+    assert model.image_prior.calls[-1] == (torch.float32, False)  # evaluation keeps full precision
+    assert uninstall_reduced_precision_prior(model) and model.prior_feature_fn is None
 
 
 def test_a_trainable_prior_is_left_to_autograd():
-    model = prior_model()
+    model = prior_model().train()
     for p in model.image_prior.parameters():
         p.requires_grad_(True)
     install_reduced_precision_prior(model, torch.bfloat16, "cpu")
@@ -215,8 +234,8 @@ def test_a_trainable_prior_is_left_to_autograd():
     assert model.image_prior.calls[-1] == (torch.float32, False)
 
 
-def test_existing_feature_function_is_kept_inside():
-    model = prior_model()
+def test_a_cache_attached_first_is_wrapped_and_restored():
+    model = prior_model().train()
     seen = []
 
     def cache(prior, low, names):
@@ -227,3 +246,23 @@ def test_existing_feature_function_is_kept_inside():
     install_reduced_precision_prior(model, torch.bfloat16, "cpu")
     model.prior_features(torch.rand(1, 3, 16, 16), ["a"])
     assert seen == [["a"]] and model.image_prior.calls[-1] == (torch.bfloat16, True)
+    uninstall_reduced_precision_prior(model)
+    assert model.prior_feature_fn is cache
+
+
+def test_with_the_prior_cache_the_cache_is_wrapped_during_training_and_detached_after(tmp_path):
+    cfg = tiny_cfg(tmp_path, amp="bf16", max_iters=2, val_interval=2)
+    cfg.prior_cache = {"root": str(tmp_path / "cache"), "mode": "exact"}
+    model = prior_model()
+    seen = []
+
+    class Watch(Hook):
+        def before_train_iter(self, runner, batch_idx, data_batch=None):
+            fn = model.prior_feature_fn
+            seen.append((getattr(fn, "reduced_precision", False), type(getattr(fn, "inner", None)).__name__))
+
+    runner = wired_runner(cfg, tmp_path / "run", model)
+    runner.register_hook(Watch(), priority="LOWEST")
+    runner.train()
+    assert seen == [(True, "PriorCache")] * 2
+    assert model.prior_feature_fn is None
