@@ -38,6 +38,8 @@ class MultimodalLoss(Loss):
         if prior is None:
             raise ConfigError(f"loss '{self.name}' (MultimodalLoss) needs a text prior but the model has none: "
                               "set model.text_prior or remove this loss from model.losses")
+        if not prior.enabled:
+            return prior
         if not prior.positive_prompts or not prior.negative_prompts:
             raise ConfigError(f"loss '{self.name}' (MultimodalLoss) needs at least one positive and one negative "
                               f"prompt; text prior {type(prior).__name__} has {len(prior.positive_prompts)} positive "
