@@ -16,10 +16,9 @@ from mmengine.runner import Runner
 from ..cache import hook_from_config
 from ..errors import ConfigError
 from .builders import build_dataset, build_metric, build_model, eval_loader_cfg, section, train_loader_cfg
+from .perf import apply_model_options, default_device_type, optim_wrapper_cfg, performance_hooks
 from .progress import ProgressBarHook
 from .safe_checkpoint import WeightsOnlySafeCheckpointHook
-
-DEFAULT_OPTIMIZER = {"type": "AdamW", "lr": 2e-4, "betas": (0.9, 0.999), "weight_decay": 0.0}
 
 
 @dataclass
@@ -109,13 +108,10 @@ def build_train_runner(cfg: Config, work_dir: str | Path, *, resume: bool = True
         raise ConfigError(f"{cfg.filename}: missing required key 'train.max_iters'")
     max_iters = int(train["max_iters"])
     model = model if model is not None else build_model(cfg)
+    device_type = str(train.get("device") or default_device_type()).split(":")[0]
+    model = apply_model_options(model, train, device_type)  # channels_last, compile (both off by default)
     val_interval = int(train.get("val_interval", max_iters))
     ckpt_interval = int(train.get("checkpoint_interval", val_interval))
-    optim_wrapper: dict[str, Any] = {"type": "OptimWrapper", "optimizer": dict(train.get("optimizer") or DEFAULT_OPTIMIZER)}
-    if train.get("grad_clip"):
-        optim_wrapper["clip_grad"] = dict(train["grad_clip"])
-    if int(train.get("accumulate_grad", 1)) > 1:
-        optim_wrapper["accumulative_counts"] = int(train["accumulate_grad"])
     seed = int(cfg.get("seed", 0))
     return LLIERunner(
         model=model,
@@ -126,7 +122,7 @@ def build_train_runner(cfg: Config, work_dir: str | Path, *, resume: bool = True
         val_dataloader=eval_loader_cfg(cfg, build_dataset(cfg, "val")),
         val_cfg=dict(type="ValLoop"),
         val_evaluator=Evaluator(build_metric(cfg)),
-        optim_wrapper=optim_wrapper,
+        optim_wrapper=optim_wrapper_cfg(train, device_type),  # optimiser, clipping, accumulation, AMP
         param_scheduler=_scheduler(train),
         default_hooks=dict(
             timer=dict(type="IterTimerHook"),
@@ -136,7 +132,7 @@ def build_train_runner(cfg: Config, work_dir: str | Path, *, resume: bool = True
                             max_keep_ckpts=int(train.get("keep_checkpoints", 2))),
             sampler_seed=dict(type="DistSamplerSeedHook"),
         ),
-        custom_hooks=_hooks(cfg, progress),
+        custom_hooks=_hooks(cfg, progress) + performance_hooks(train, device_type),
         randomness=dict(seed=seed, deterministic=bool(cfg.get("deterministic", False))),
         resume=resume,
         launcher=detect_launcher(),

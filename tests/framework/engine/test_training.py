@@ -121,3 +121,12 @@ def test_training_free_model_gets_a_checkpoint_and_metrics(tmp_path):
     result = train(cfg, tmp_path / "g", progress=False)
     assert result.checkpoint.name == "untrained.pth" and result.metrics["psnr"] > 0
     load_trained_model(cfg, result.checkpoint)
+
+
+@pytest.mark.parametrize("options", [["+train.amp=bf16"], ["+train.channels_last=true"],
+                                     ["+train.accumulate_grad=2"],
+                                     ["+data.num_workers=1", "+data.persistent_workers=true"]])
+def test_performance_options_train_through_the_config(tmp_path, options):
+    cfg = load_config(write_config(tmp_path, TINY), options)
+    result = train(cfg, tmp_path / "w", progress=False)
+    assert result.checkpoint.name == "iter_4.pth" and result.metrics["psnr"] > 0
