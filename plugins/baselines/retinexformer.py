@@ -20,20 +20,7 @@ from torch import Tensor, nn
 
 from framework.errors import ConfigError
 from framework.interfaces import Enhancer, PriorFeatures, Retinex
-
-
-class ChannelLayerNorm(nn.Module):
-    """LayerNorm over the channels of each pixel of a ``B×C×H×W`` map (no permute)."""
-
-    def __init__(self, channels: int, eps: float = 1e-5) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(1, channels, 1, 1))
-        self.bias = nn.Parameter(torch.zeros(1, channels, 1, 1))
-        self.eps = eps
-
-    def forward(self, x: Tensor) -> Tensor:
-        centred = x - x.mean(dim=1, keepdim=True)
-        return centred * torch.rsqrt(centred.pow(2).mean(dim=1, keepdim=True) + self.eps) * self.weight + self.bias
+from framework.layers import LayerNorm2d
 
 
 class IlluminationEstimator(nn.Module):
@@ -96,8 +83,8 @@ class IlluminationGuidedBlock(nn.Module):
 
     def __init__(self, dim: int, heads: int) -> None:
         super().__init__()
-        self.norm_attn, self.attn = ChannelLayerNorm(dim), IlluminationGuidedAttention(dim, heads)
-        self.norm_ffn, self.ffn = ChannelLayerNorm(dim), FeedForward(dim)
+        self.norm_attn, self.attn = LayerNorm2d(dim), IlluminationGuidedAttention(dim, heads)
+        self.norm_ffn, self.ffn = LayerNorm2d(dim), FeedForward(dim)
 
     def forward(self, x: Tensor, illumination: Tensor) -> Tensor:
         x = x + self.attn(self.norm_attn(x), illumination)

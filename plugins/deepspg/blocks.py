@@ -11,7 +11,9 @@ from torch import Tensor, nn
 
 from framework.errors import ConfigError
 
-from .layers import ATTENTION_SCALINGS, GatedDConvFFN, LayerNorm2d, channel_attention, check_heads
+from framework.layers import LayerNorm2d
+
+from .layers import ATTENTION_SCALINGS, GatedDConvFFN, channel_attention, check_heads
 
 BLOCK_TYPES = ("mdta", "conv")
 

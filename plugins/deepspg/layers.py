@@ -14,25 +14,6 @@ from torch import Tensor, nn
 ATTENTION_SCALINGS = ("l2", "sqrt_c")
 
 
-class LayerNorm2d(nn.Module):
-    """Restormer's 'WithBias' LayerNorm: normalise each pixel's channel vector, then scale and shift.
-
-    Computed along dim 1 directly (no permute to channels-last), which measured faster on CPU than
-    ``F.layer_norm`` on a permuted view.
-    """
-
-    def __init__(self, channels: int, eps: float = 1e-5) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(1, channels, 1, 1))
-        self.bias = nn.Parameter(torch.zeros(1, channels, 1, 1))
-        self.eps = eps
-
-    def forward(self, x: Tensor) -> Tensor:
-        centred = x - x.mean(dim=1, keepdim=True)
-        var = centred.pow(2).mean(dim=1, keepdim=True)
-        return centred * torch.rsqrt(var + self.eps) * self.weight + self.bias
-
-
 def pointwise_then_depthwise(cin: int, cout: int) -> nn.Sequential:
     """1×1 conv followed by a 3×3 depthwise conv: Restormer's cheap way to add local context to q/k/v."""
     return nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False),

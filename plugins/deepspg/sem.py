@@ -12,7 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .layers import GatedDConvFFN, LayerNorm2d, channel_attention, check_heads, pointwise_then_depthwise
+from framework.layers import LayerNorm2d
+
+from .layers import GatedDConvFFN, channel_attention, check_heads, pointwise_then_depthwise
 
 
 class SemanticAwareEmbedding(nn.Module):
