@@ -41,9 +41,22 @@ class EvalResult:
                 "n_images": self.n_images, "per_image": self.per_image}
 
 
+class _MMEngineNoise(logging.Filter):
+    """Drops mmengine's notices about its own deprecated internals (FileClient), which users cannot act on."""
+
+    NOISE = ('"FileClient" will be deprecated', '"HardDiskBackend" is the alias')
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(text in record.getMessage() for text in self.NOISE)
+
+
 class LLIERunner(Runner):
     """mmengine's Runner with atomic checkpoint files: written under a temporary name, then renamed, so a process
     killed mid-write never leaves a truncated ``iter_N.pth`` behind (the previous checkpoint stays the last one)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.logger.addFilter(_MMEngineNoise())
 
     def save_checkpoint(self, out_dir: str, filename: str, *args: Any, **kwargs: Any) -> None:
         tmp = f".{filename}.tmp"
