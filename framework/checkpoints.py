@@ -35,7 +35,18 @@ def _one_line(text: str) -> str:
 
 
 def _fix_hint(what: str) -> str:
-    return (f"set {what} to a local weights file, or to null (`pretrained: null`) for a random init")
+    if what.endswith(".pretrained"):  # a config key: random init is an option
+        return f"set {what} to a local weights file, or to null (`pretrained: null`) for a random init"
+    return ("check the path (llie train writes <work-dir>/iter_N.pth and names the last one in "
+            "<work-dir>/last_checkpoint)")
+
+
+def _first_sentence(text: str, limit: int = 160) -> str:
+    """The start of a library's error text, cut at a sentence end rather than mid-word."""
+    text = _one_line(text)
+    end = text.find(". ")
+    text = text[: end + 1] if 0 <= end < limit else text
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
 
 
 def _unsafe_reason(exc: Exception) -> str:
@@ -46,9 +57,33 @@ def _unsafe_reason(exc: Exception) -> str:
     return _one_line(text.splitlines()[0] if text else type(exc).__name__)
 
 
+#: how a file saved by torch.save starts: a zip archive (torch ≥ 1.6) or a legacy pickle stream
+_TORCH_MAGIC = (b"PK\x03\x04", b"\x80")
+
+
+def _not_a_torch_file(path: Path, what: str) -> CheckpointError | None:
+    """A clear error for files that are not torch.save output at all (e.g. mmengine's ``last_checkpoint`` pointer
+    file, whose text names the real checkpoint), instead of an unpickler complaint."""
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if head.startswith(_TORCH_MAGIC):
+        return None
+    hint = "give the .pth file written by training"
+    try:
+        named = Path(head.decode().strip())
+        if named.suffix and named.is_file():
+            hint = f"it names '{named}': pass that file"
+    except (UnicodeDecodeError, ValueError, OSError):
+        pass
+    return CheckpointError(f"{what}: '{path}' is not a PyTorch checkpoint; {hint}")
+
+
 def _torch_load(path: Path, what: str) -> Any:
     import pickle
 
+    problem = _not_a_torch_file(path, what)
+    if problem is not None:
+        raise problem
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -56,8 +91,9 @@ def _torch_load(path: Path, what: str) -> Any:
             f"{what}: refused to load '{path}': {_unsafe_reason(exc)}; only plain tensor checkpoints are read "
             f"(weights_only=True) — re-save the weights as a state_dict from a trusted environment") from exc
     except Exception as exc:  # truncated zip, not a checkpoint at all, …
+        detail = f"{type(exc).__name__}: {_first_sentence(str(exc))}" if str(exc) else type(exc).__name__
         raise CheckpointError(
-            f"{what}: cannot read checkpoint '{path}' ({type(exc).__name__}: {_one_line(str(exc))[:200]}); "
+            f"{what}: cannot read checkpoint '{path}' ({detail}); "
             f"the file is truncated or not a PyTorch checkpoint — download or save it again") from exc
 
 
@@ -110,6 +146,9 @@ def load_state_dict_file(path: str | os.PathLike[str], *, what: str) -> StateDic
     if not file.is_file():
         reason = "is a directory" if file.is_dir() else "does not exist"
         raise CheckpointError(f"{what}: checkpoint '{file}' {reason}; {_fix_hint(what)}")
+    if file.stat().st_size == 0:
+        raise CheckpointError(f"{what}: checkpoint '{file}' is empty (0 bytes): an interrupted download or copy — "
+                              f"fetch or save it again")
     if file.suffix == ".safetensors":
         return unwrap_state_dict(_safetensors_load(file, what), what=what, source=file)
     return unwrap_state_dict(_torch_load(file, what), what=what, source=file)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 
@@ -53,3 +54,13 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 
 class NonFiniteLossError(LLIEError):
     """A loss term became NaN or Inf; training stops before the optimiser step so the last checkpoint stays good."""
+
+
+def user_message(exc: BaseException) -> str:
+    """The line to show for ``exc``: its message, or — when a DataLoader worker re-raised it with the worker's whole
+    traceback folded into the message — the original error's own message (the traceback's last line)."""
+    text = str(exc)
+    if "\nOriginal Traceback" not in text:
+        return text
+    last = [line for line in text.splitlines() if line.strip()][-1]
+    return re.sub(r"^[\w.]+: ", "", last.strip(), count=1)

@@ -14,7 +14,9 @@ from typing import Any
 import mmengine.registry as mm
 from mmengine.registry import Registry
 
-from .errors import RegistryError, closest
+import inspect
+
+from .errors import RegistryError, closest, did_you_mean
 
 SCOPE = "llie"
 
@@ -64,6 +66,22 @@ def get_component(kind: str, name: str) -> type:
     return cls
 
 
+def _check_arguments(kind: str, name: Any, cls: Any, kwargs: dict[str, Any]) -> None:
+    """A config key the component does not take fails naming it and the closest argument it does take."""
+    try:
+        params = inspect.signature(cls).parameters
+    except (TypeError, ValueError):  # no introspectable signature: let the call itself complain
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    accepted = [n for n, p in params.items()
+                if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    unknown = [k for k in kwargs if k not in accepted]
+    if unknown:
+        raise RegistryError(f"cannot build {REGISTRIES[kind].name} '{name}': unknown argument '{unknown[0]}'"
+                            f"{did_you_mean(unknown[0], accepted)}; it takes: {', '.join(accepted) or 'nothing'}")
+
+
 def build(kind: str, cfg: Any, **defaults: Any) -> Any:
     """Build a component of ``kind`` from ``{'type': Name, **kwargs}`` (or a bare name string).
 
@@ -81,6 +99,7 @@ def build(kind: str, cfg: Any, **defaults: Any) -> Any:
     else:
         cls = get_component(kind, name)
     kwargs = {**defaults, **cfg}
+    _check_arguments(kind, name, cls, kwargs)
     try:
         return cls(**kwargs)
     except TypeError as exc:

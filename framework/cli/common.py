@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 from mmengine.config import Config
 
 from ..config import load_config
+
+log = logging.getLogger(__name__)
+
+#: the dataset sections ``--skip-bad-pairs`` applies to
+DATA_SPLITS = ("train", "val", "test")
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -15,8 +21,42 @@ def add_config_args(parser: argparse.ArgumentParser) -> None:
                         help="override a config value, e.g. --set train.max_iters=100 (repeatable; '+key=v' adds)")
 
 
+def add_skip_bad_pairs_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--skip-bad-pairs", action="store_true",
+                        help="log and skip unusable image pairs (no partner, size mismatch, unreadable file) instead "
+                             "of failing; sets skip_bad_pairs: true on every dataset of the config")
+
+
 def resolve_config(args: argparse.Namespace) -> Config:
-    return load_config(args.config, args.overrides)
+    cfg = load_config(args.config, args.overrides)
+    if getattr(args, "skip_bad_pairs", False):
+        set_skip_bad_pairs(cfg)
+    return cfg
+
+
+def set_skip_bad_pairs(cfg: Config) -> list[str]:
+    """Set ``skip_bad_pairs: true`` on the config's paired datasets (``data.train/val/test``); returns the keys set.
+
+    Datasets that are not paired-image datasets (a third party's) do not take the option; they are left as they are,
+    with a warning.
+    """
+    from ..data.paired import PairedImageDataset
+    from ..registry import get_component
+
+    data = cfg.get("data") or {}
+    done = []
+    for split in DATA_SPLITS:
+        ds_cfg = data.get(split)
+        if not isinstance(ds_cfg, dict) or not isinstance(ds_cfg.get("type"), str):
+            continue
+        cls = get_component("datasets", ds_cfg["type"])
+        if not (isinstance(cls, type) and issubclass(cls, PairedImageDataset)):
+            log.warning("--skip-bad-pairs: data.%s (%s) is not a paired-image dataset; left as it is",
+                        split, ds_cfg["type"])
+            continue
+        ds_cfg["skip_bad_pairs"] = True
+        done.append(f"data.{split}.skip_bad_pairs")
+    return done
 
 
 def default_work_dir(cfg: Config) -> Path:

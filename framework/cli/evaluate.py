@@ -1,17 +1,23 @@
-"""``llie eval CONFIG --checkpoint CKPT [--pairs LOW HIGH] [--protocol P] [--gt-mean] [--json OUT]``."""
+"""``llie eval CONFIG --checkpoint CKPT [--pairs LOW HIGH] [--protocol P] [--gt-mean] [--json OUT] [--skip-bad-pairs]``.
+
+A bad image stops the evaluation with one line naming the file, and no JSON is written; ``--skip-bad-pairs`` leaves
+such pairs out of the means instead (each logged, and named again at the end).
+"""
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
-from ..engine.builders import build_dataset
+from ..engine.builders import build_dataset, without_bad_pairs
 from ..engine.runner import EvalResult, evaluate
+from ..engine.safety import check_output_file
 from ..engine.training import load_trained_model
 from ..registry import build
-from .common import add_config_args, default_work_dir, resolve_config
+from .common import add_config_args, add_skip_bad_pairs_arg, default_work_dir, resolve_config
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gt-mean", action="store_true", default=None, help="scale outputs to the GT mean first")
     p.add_argument("--json", dest="json_out", help="write psnr/ssim/protocol/gt_mean/n_images/per_image as JSON")
     p.add_argument("--no-progress", action="store_true")
+    add_skip_bad_pairs_arg(p)
     p.set_defaults(func=run)
 
 
@@ -52,8 +59,12 @@ def write_json(payload: dict, path: str | Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cfg = resolve_config(args)
+    if args.json_out:  # before any work: a long evaluation must not be lost to an unwritable output path
+        check_output_file(args.json_out)
     if args.pairs:
-        dataset = build("datasets", {"type": "PairedFolder", "low_dir": args.pairs[0], "high_dir": args.pairs[1]})
+        dataset = without_bad_pairs(build("datasets", {"type": "PairedFolder", "low_dir": args.pairs[0],
+                                                       "high_dir": args.pairs[1],
+                                                       "skip_bad_pairs": bool(args.skip_bad_pairs)}))
     else:
         dataset = build_dataset(cfg, "test")
     model = load_trained_model(cfg, args.checkpoint)
@@ -64,4 +75,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json_out:
         write_json(result.as_dict(), args.json_out)
         print(f"wrote {args.json_out}")
+    for pair in getattr(dataset, "dropped_pairs", []):
+        print(f"llie eval: skipped bad pair ({pair.low}, {pair.high})", file=sys.stderr)
     return 0

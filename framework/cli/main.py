@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from ..errors import LLIEError
+from ..errors import LLIEError, user_message
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except LLIEError as exc:
-        print(f"llie {args.command}: error: {exc}", file=sys.stderr)
+        print(f"llie {args.command}: error: {user_message(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"llie {args.command}: interrupted", file=sys.stderr)

@@ -1,10 +1,11 @@
-"""``llie train CONFIG [--set k=v ...] [--work-dir DIR]``."""
+"""``llie train CONFIG [--set k=v ...] [--work-dir DIR] [--skip-bad-pairs]``."""
 from __future__ import annotations
 
 import argparse
 
+from ..engine.safety import check_output_dir
 from ..engine.training import train
-from .common import add_config_args, default_work_dir, resolve_config
+from .common import add_config_args, add_skip_bad_pairs_arg, default_work_dir, resolve_config
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -13,12 +14,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--work-dir", help="where checkpoints and logs go (default: work_dirs/<experiment name>)")
     p.add_argument("--no-resume", action="store_true", help="start from scratch even if the work dir has checkpoints")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_skip_bad_pairs_arg(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     cfg = resolve_config(args)
     work_dir = args.work_dir or default_work_dir(cfg)
+    check_output_dir(work_dir)  # an unusable --work-dir fails in one line before anything is built
     result = train(cfg, work_dir, resume=not args.no_resume, progress=not args.no_progress)
     print(f"checkpoint: {result.checkpoint}")
     if result.metrics:

@@ -21,7 +21,8 @@ files become pixel values:
   so metrics measured after a resize match theirs to the bit.
 
 Any missing, empty (0 bytes), truncated or undecodable file raises :class:`~framework.errors.DataError` naming the
-file and the reason. :func:`write_image` writes 8-bit PNG or JPEG (by suffix) atomically.
+file and the reason. :func:`write_image` writes 8-bit PNG or JPEG (by suffix) atomically; a folder it cannot write
+to (read-only, full, a file in the way) raises :class:`~framework.errors.DataError` naming the output path.
 """
 from __future__ import annotations
 
@@ -110,15 +111,20 @@ def write_image(path: str | os.PathLike, img: Any, *, jpeg_quality: int = 95) ->
         raise DataError(f"cannot write {path}: unsupported suffix '{path.suffix}' (use one of "
                         f"{', '.join(sorted(WRITE_FORMATS))})")
     array = to_uint8_hwc(img)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    except OSError as exc:  # read-only folder, a file where a folder should be, …
+        raise DataError(f"cannot write {path}: {exc.strerror or exc} (in {path.parent})") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             options = {"quality": jpeg_quality} if fmt == "JPEG" else {}
             Image.fromarray(array).save(handle, format=fmt, **options)
         os.replace(tmp_name, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp_name).unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # disk full while writing, …
+            raise DataError(f"cannot write {path}: {exc.strerror or exc}") from exc
         raise
     return path
 

@@ -28,7 +28,8 @@ main process (``num_workers=0``) see fresh crops. With a fixed seed and the same
 Bad pairs: files are checked to exist when the pair list is built (a missing partner fails there, naming both paths);
 decoding and size checks happen lazily when an item is loaded. With ``skip_bad_pairs=True`` a bad pair is logged as a
 warning with both paths and skipped: at list-build time it is left out; at load time the item falls through to the
-next valid index (wrapping around), and the bad index is remembered so it is not retried in this process.
+next valid index (wrapping around), and the bad index is remembered so it is not retried in this process. Evaluation
+splits call :meth:`PairedImageDataset.drop_bad_pairs` instead, so no image is counted twice in a mean.
 """
 from __future__ import annotations
 
@@ -253,6 +254,7 @@ class PairedImageDataset(Dataset):
         self.transform = self._build_transform()
         self._bad: set[int] = set()
         self._draws = 0
+        self.dropped_pairs: list[ImagePair] = []  # removed by drop_bad_pairs
 
         entries = self.validate_pairs([as_image_pair(p) for p in pairs])
         if not entries:
@@ -324,6 +326,28 @@ class PairedImageDataset(Dataset):
         if tuple(low_wh) != tuple(high_wh):
             raise DataError(f"size mismatch in pair: {pair.low} is {low_wh[0]}×{low_wh[1]} but {pair.high} is "
                             f"{high_wh[0]}×{high_wh[1]} (W×H)")
+
+    def drop_bad_pairs(self) -> list[ImagePair]:
+        """Load every pair once and remove the unusable ones (each logged with both paths); returns them.
+
+        For evaluation under ``skip_bad_pairs``: falling through to the next index (what loading does) suits
+        training, but would count a neighbour twice in a metric mean. Fails like loading does when nothing is left.
+        """
+        kept, dropped = [], []
+        for pair in self.pairs:
+            try:
+                self.load_pair(pair)
+            except DataError as exc:
+                log.warning("%s: skipping bad pair (%s, %s): %s", self.dataset_name, pair.low, pair.high, exc)
+                dropped.append(pair)
+            else:
+                kept.append(pair)
+        if not kept:
+            raise DataError(f"{self.dataset_name}: none of the {len(self.pairs)} pairs under {self.root} could be "
+                            f"loaded (each was logged as a warning)")
+        self.pairs, self._bad = kept, set()
+        self.dropped_pairs += dropped
+        return dropped
 
     def rng_for(self, index: int) -> np.random.Generator:
         """The generator for one draw of item ``index`` (see the module docstring)."""
@@ -435,9 +459,12 @@ class PairedFolder(PairedImageDataset):
         base = None if root is None else require_root("PairedFolder", root, expected)
         folders = []
         for role, given in (("low", low_dir), ("high", high_dir)):
-            folder = Path(given).expanduser() if given is not None else base / role
-            if base is not None and not folder.is_absolute():
-                folder = base / folder
+            if given is None:
+                folder = base / role
+            else:  # a relative low_dir/high_dir is taken under root when one is given
+                folder = Path(given).expanduser()
+                if base is not None and not folder.is_absolute():
+                    folder = base / folder
             if not folder.is_dir():
                 raise DataError(f"PairedFolder: {role} folder {folder} does not exist (expected: {expected})")
             folders.append(folder)

@@ -126,13 +126,14 @@ class SyntheticPairs(PairedImageDataset):
     split: ``'train'`` or ``'test'`` (disjoint photos). image_size: side of the square images.
     variants_per_image: darkened versions per photo (names ``<photo>_v<k>``). photos: override the split's photo
     list (names from :func:`available_photos`). darken_options: keyword arguments for :func:`darken`.
-    crop_size, augment, repeat, max_images, seed: as in :class:`PairedImageDataset`.
+    crop_size, augment, repeat, max_images, seed: as in :class:`PairedImageDataset`. skip_bad_pairs: accepted like
+    every paired dataset's (so ``--skip-bad-pairs`` applies to any config); generated pairs are never bad.
     """
 
     def __init__(self, split: str = "train", image_size: int = 128, variants_per_image: int = 4,
                  crop_size: int | None = None, augment: bool = False, seed: int = 0,
                  photos: Sequence[str] | None = None, repeat: int = 1, max_images: int | None = None,
-                 darken_options: dict[str, Any] | None = None) -> None:
+                 darken_options: dict[str, Any] | None = None, skip_bad_pairs: bool = False) -> None:
         if split not in ("train", "test"):
             raise ConfigError(f"SyntheticPairs: split must be 'train' or 'test', got {split!r}")
         for option, value in (("image_size", image_size), ("variants_per_image", variants_per_image)):
@@ -156,7 +157,7 @@ class SyntheticPairs(PairedImageDataset):
                 self._arrays[name] = (low, high)
                 pairs.append(ImagePair(Path(f"synthetic:{name}"), Path(f"skimage.data:{photo}"), name))
         super().__init__(pairs, crop_size=crop_size, augment=augment, repeat=repeat, max_images=max_images,
-                         seed=seed, root=None)
+                         seed=seed, root=None, skip_bad_pairs=skip_bad_pairs)
 
     def validate_pairs(self, pairs: list[ImagePair]) -> list[ImagePair]:
         return pairs  # generated in memory: there are no files to check

@@ -29,7 +29,16 @@ def build_dataset(cfg: Config | dict, split: str, seed: int | None = None) -> An
     if ds_cfg is None:
         from ..errors import ConfigError
         raise ConfigError(f"data.{split} is not configured")
-    return build("datasets", ds_cfg)
+    dataset = build("datasets", ds_cfg)
+    return dataset if split == "train" else without_bad_pairs(dataset)
+
+
+def without_bad_pairs(dataset: Any) -> Any:
+    """An evaluation dataset under ``skip_bad_pairs`` with its unusable pairs removed up front (logged), so a bad
+    pair is left out of the means instead of being replaced by its neighbour."""
+    if getattr(dataset, "skip_bad_pairs", False) and hasattr(dataset, "drop_bad_pairs"):
+        dataset.drop_bad_pairs()
+    return dataset
 
 
 def eval_settings(cfg: Config | dict, **overrides: Any) -> dict:

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..engine.safety import check_output_dir
 from .cells import prepare_run_dir, write_atomic
 from .executors import execute
 from .locks import sweep_lock
@@ -56,7 +57,7 @@ def run_sweep(plan: SweepPlan, *, executor: ExecutorSpec | None = None, workers:
     spec = executor or plan.spec.executor
     if workers is not None:
         spec = replace(ExecutorSpec(), workers=workers)
-    plan.sweep_dir.mkdir(parents=True, exist_ok=True)
+    check_output_dir(plan.sweep_dir)  # a read-only or mistyped --work-dir fails in one line before any cell
     with sweep_lock(plan.sweep_dir, plan.spec.name):
         write_summary(plan)
         plan.refresh()

@@ -6,7 +6,8 @@ per config key the sweep varies, named exactly as the dotted key. Every row deri
 
 Writes are atomic and serialised: under an exclusive lock (``.results.lock``) the whole new table is written to a
 temporary file in the same folder and renamed over the old one, so concurrent workers never lose rows and a crash
-never leaves half a table. A cell's rows are replaced when it is stored again, never duplicated. The Parquet file is
+never leaves half a table (a writer killed mid-write leaves the previous table and a stray temporary file, which the
+next writer removes). A cell's rows are replaced when it is stored again, never duplicated. The Parquet file is
 the source of truth; the CSV is its mirror, rewritten on every append.
 """
 from __future__ import annotations
@@ -94,7 +95,16 @@ def _replace(path: Path, write) -> None:
             tmp.unlink()
 
 
+def _remove_stale_temporaries(sweep_dir: Path) -> None:
+    """Temporary files of writers that were killed mid-write (SIGKILL skips their clean-up). Only called under the
+    store lock, which a live writer holds for its whole write, so every such file belongs to a dead process."""
+    for name in (PARQUET, CSV):
+        for tmp in sweep_dir.glob(f".{name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
 def _write(sweep_dir: Path, frame: pd.DataFrame) -> None:
+    _remove_stale_temporaries(sweep_dir)
     _replace(sweep_dir / PARQUET, lambda p: frame.to_parquet(p, index=False))
     _replace(sweep_dir / CSV, lambda p: frame.to_csv(p, index=False))
 

@@ -41,6 +41,46 @@ def test_malicious_pickle_is_refused_and_not_executed(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("container", ["legacy_torch", "plain_pickle"])
+def test_malicious_pickle_in_other_containers_is_refused(tmp_path, container):
+    """Not only torch's zip format: the pre-1.6 torch format and a bare pickle stream must not run code either."""
+    import pickle
+
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pth"
+    payload = {"weight": torch.zeros(2), "payload": Payload(str(marker))}
+    if container == "legacy_torch":
+        torch.save(payload, path, _use_new_zipfile_serialization=False)
+    else:
+        path.write_bytes(pickle.dumps(payload, protocol=0))
+    with pytest.raises(CheckpointError) as err:
+        load_state_dict_file(path, what=WHAT)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+    assert not marker.exists()
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.pth"
+    path.write_bytes(b"")
+    with pytest.raises(CheckpointError, match=r"is empty \(0 bytes\)") as err:
+        load_state_dict_file(path, what=WHAT)
+    assert str(path) in str(err.value)
+
+
+def test_pointer_file_names_the_checkpoint_it_points_to(tmp_path):
+    real = tmp_path / "iter_4.pth"
+    torch.save(tiny_net().state_dict(), real)
+    (tmp_path / "last_checkpoint").write_text(str(real))
+    with pytest.raises(CheckpointError, match=f"is not a PyTorch checkpoint; it names '{real}'"):
+        load_state_dict_file(tmp_path / "last_checkpoint", what="model checkpoint")
+
+
+def test_missing_trained_checkpoint_does_not_suggest_random_init(tmp_path):
+    with pytest.raises(CheckpointError) as err:
+        load_state_dict_file(tmp_path / "iter_9.pth", what="model checkpoint")
+    assert "does not exist; check the path" in str(err.value) and "pretrained: null" not in str(err.value)
+
+
 def test_truncated_file(tmp_path):
     path = tmp_path / "cut.pth"
     torch.save(tiny_net().state_dict(), path)

@@ -32,5 +32,13 @@ def test_bad_keyword_names_the_component():
         build("enhancers", {"type": "UNet", "widht": 3})
 
 
+def test_misspelt_argument_names_the_closest_one():
+    with pytest.raises(RegistryError) as err:
+        build("enhancers", {"type": "UNet", "base_chanels": 3})
+    message = str(err.value)
+    assert "enhancer 'UNet'" in message and "unknown argument 'base_chanels'" in message
+    assert "did you mean 'base_channels'" in message and "\n" not in message
+
+
 def test_get_component_returns_class():
     assert get_component("models", "SemanticPriorModel").__name__ == "SemanticPriorModel"

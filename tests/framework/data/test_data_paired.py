@@ -124,6 +124,20 @@ def test_bad_pairs_fall_through_to_the_next_valid_index(tmp_path, caplog):
     assert ds[1]["data_samples"]["name"] == "3"  # remembered as bad: not retried
 
 
+def test_drop_bad_pairs_removes_them_instead_of_substituting_a_neighbour(tmp_path, caplog):
+    for i, bad in ((1, False), (2, True), (3, False)):
+        _png(tmp_path / "low" / f"{i}.png", value=0.1)
+        high = _png(tmp_path / "high" / f"{i}.png", value=0.6)
+        if bad:
+            high.write_bytes(high.read_bytes()[:40])  # truncated
+    ds = PairedFolder(root=tmp_path, skip_bad_pairs=True)
+    with caplog.at_level(logging.WARNING):
+        dropped = ds.drop_bad_pairs()
+    assert [p.name for p in dropped] == ["2"] and ds.dropped_pairs == dropped
+    assert len(ds) == 2 and [ds[i]["data_samples"]["name"] for i in range(2)] == ["1", "3"]
+    assert str(tmp_path / "high" / "2.png") in caplog.text
+
+
 def test_all_bad_pairs_fail_with_one_message(tmp_path):
     _png(tmp_path / "low" / "1.png")
     (tmp_path / "high").mkdir()
@@ -146,6 +160,14 @@ def test_empty_pair_lists_fail_naming_dataset_and_root(tmp_path):
     (tmp_path / "high").mkdir()
     with pytest.raises(DataError, match=f"PairedFolder: no image pairs found under {tmp_path}"):
         PairedFolder(root=tmp_path)
+
+
+def test_relative_root_is_not_applied_twice(tmp_path, monkeypatch):
+    _png(tmp_path / "data" / "low" / "a.png")
+    _png(tmp_path / "data" / "high" / "a.png")
+    monkeypatch.chdir(tmp_path)
+    assert len(PairedFolder(root="data")) == 1
+    assert len(PairedFolder(root="data", low_dir="low", high_dir="high")) == 1
 
 
 def test_missing_folders_fail(tmp_path):

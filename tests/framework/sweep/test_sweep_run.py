@@ -136,3 +136,14 @@ def test_rerun_recomputes_nothing_and_a_new_grid_value_adds_only_new_cells(swept
     table = read_store(work / "grid")
     assert table["cell_id"].nunique() == 6 and not table.duplicated(KEY).any()
     assert sorted(table["model.enhancer.depth"].unique()) == ["1", "2", "3"]
+
+
+def test_every_row_records_the_seed_its_cell_ran_with(swept):
+    import yaml
+
+    _, sweep_dir, result = swept
+    table = read_store(sweep_dir)
+    assert table["seed"].notna().all()
+    for outcome in result.outcomes:
+        ran_with = yaml.safe_load((outcome.run_dir / "config.yaml").read_text())["seed"]
+        assert set(table.loc[table["cell_id"] == outcome.cell_id, "seed"]) == {ran_with}

@@ -66,3 +66,53 @@ def test_concurrent_writers_lose_no_rows(tmp_path):
         pool.map(_store_many, [(str(tmp_path), w) for w in range(3)])
     table = read_store(tmp_path)
     assert table["cell_id"].nunique() == 12 and len(table) == 48
+
+
+def test_every_row_records_its_cells_seed(tmp_path):
+    for seed in (0, 1, 7):
+        store_cell(tmp_path, {**metrics(f"s{seed}"), "seed": seed})
+    table = read_store(tmp_path)
+    assert table["seed"].dtype == "int64" and table["seed"].notna().all()
+    assert table.groupby("cell_id")["seed"].unique().map(list).to_dict() == {"s0": [0], "s1": [1], "s7": [7]}
+
+
+KILL_DURING_APPEND = """
+import json, os, signal, sys
+import pandas as pd
+from framework.sweep.store import store_cell
+
+folder, first, second = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+store_cell(folder, first)
+real = pd.DataFrame.to_parquet
+
+def killed_mid_write(self, path, *args, **kwargs):
+    real(self, path, *args, **kwargs)
+    with open(path, "r+b") as f:  # half the new table on disk, then the process is gone
+        f.truncate(os.path.getsize(path) // 2)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+pd.DataFrame.to_parquet = killed_mid_write
+store_cell(folder, second)
+"""
+
+
+def test_sigkill_during_append_keeps_every_finished_row(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from framework.paths import REPO_ROOT
+
+    proc = subprocess.run([sys.executable, "-c", KILL_DURING_APPEND, str(tmp_path), json.dumps(metrics("a")),
+                           json.dumps(metrics("b"))], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    before = read_store(tmp_path)
+    assert len(before) == 4 and set(before["cell_id"]) == {"a"}  # the finished rows, whole; nothing of b
+    assert len(pd.read_csv(tmp_path / CSV)) == 4
+    assert list(tmp_path.glob(f".{PARQUET}.*.tmp"))  # what the killed writer left behind
+    after = store_cell(tmp_path, metrics("b"))  # the lock died with the process: the next writer gets it
+    assert len(after) == 8 and not after.duplicated(["cell_id", "metric", "protocol"]).any()
+    pd.testing.assert_frame_equal(after[after["cell_id"] == "a"].reset_index(drop=True), before)
+    assert not list(tmp_path.glob(".*.tmp"))  # and cleans up the dead writer's temporary file
