@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 from ..data.io import IMAGE_SUFFIXES, read_image, write_image
+from ..engine.safety import check_output_dir
 from ..engine.tiling import batch_same_size, enhance_tensor
 from ..engine.training import load_trained_model
 from ..errors import DataError, LLIEError
@@ -62,8 +63,9 @@ def enhance_batch(model, paths: list[Path], out_dir: Path, tile: int, overlap: i
 def run(args: argparse.Namespace) -> int:
     cfg = resolve_config(args)
     files = list_inputs(Path(args.input))
-    model = load_trained_model(cfg, args.checkpoint)
     out_dir = Path(args.output_dir)
+    check_output_dir(out_dir)  # fail before any image is processed
+    model = load_trained_model(cfg, args.checkpoint)
     failures: list[str] = []
     done = 0
     start = time.perf_counter()

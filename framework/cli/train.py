@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..engine.safety import check_output_dir
 from ..engine.training import train
 from .common import add_config_args, add_skip_bad_pairs_arg, default_work_dir, resolve_config
 
@@ -21,7 +20,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     cfg = resolve_config(args)
     work_dir = args.work_dir or default_work_dir(cfg)
-    check_output_dir(work_dir)  # an unusable --work-dir fails in one line before anything is built
     result = train(cfg, work_dir, resume=not args.no_resume, progress=not args.no_progress)
     print(f"checkpoint: {result.checkpoint}")
     if result.metrics:

@@ -13,11 +13,11 @@ from mmengine.runner import set_random_seed
 from ..errors import CheckpointError
 from ..checkpoints import load_into, load_state_dict_file
 from .builders import build_dataset, build_model, section
+from .resume import LAST_CHECKPOINT, last_checkpoint, repair_checkpoint_pointers, write_pointer
 from .safety import check_output_dir
 from .stages import Stage, mark_stage_done, plan_stages, stage_done
 from .runner import MetricsRecorderHook, build_train_runner, evaluate
 
-LAST_CHECKPOINT = "last_checkpoint"  # mmengine's pointer file in the work dir
 
 
 @dataclass
@@ -26,22 +26,13 @@ class TrainResult:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-def last_checkpoint(work_dir: str | Path) -> Path | None:
-    """The checkpoint mmengine's pointer file names, if both exist."""
-    pointer = Path(work_dir) / LAST_CHECKPOINT
-    if not pointer.is_file():
-        return None
-    target = Path(pointer.read_text().strip())
-    return target if target.is_file() else None
-
-
 def _save_untrained(model: Any, work_dir: Path) -> Path:
     """Training-free models still get a checkpoint so eval/enhance treat every row alike (atomic write)."""
     path = work_dir / "untrained.pth"
     tmp = path.with_suffix(".pth.tmp")
     torch.save({"state_dict": model.state_dict(), "meta": {"iter": 0, "trainable": False}}, tmp)
     os.replace(tmp, path)
-    (work_dir / LAST_CHECKPOINT).write_text(str(path))
+    write_pointer(work_dir / LAST_CHECKPOINT, path)
     return path
 
 
@@ -51,7 +42,8 @@ def train(cfg: Config, work_dir: str | Path, *, resume: bool = True, progress: b
     With ``train.stages`` the stages run one after another (see :mod:`framework.engine.stages`).
     """
     work_dir = Path(work_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
+    check_output_dir(work_dir)  # an unusable work dir fails in one line before anything is built
+    repair_checkpoint_pointers(work_dir)  # a crash mid-write must not make the rerun start afresh
     stages = plan_stages(cfg)
     if stages:
         return _train_stages(stages, work_dir, resume=resume, progress=progress)
@@ -76,7 +68,7 @@ def _train_stages(stages: list[Stage], work_dir: Path, *, resume: bool, progress
         mark_stage_done(work_dir, stage)
         previous = result.checkpoint
     final = previous if previous is not None else result.checkpoint
-    (work_dir / LAST_CHECKPOINT).write_text(str(final))
+    write_pointer(work_dir / LAST_CHECKPOINT, final)
     return TrainResult(final, result.metrics)
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from ..engine.training import LAST_CHECKPOINT, last_checkpoint
+from ..engine.resume import LAST_CHECKPOINT, last_checkpoint
 from .aggregate import dataset_label, dataset_sort_key
 
 TILE_HEIGHT = 160

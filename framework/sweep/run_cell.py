@@ -31,19 +31,18 @@ import socket
 import sys
 import time
 import traceback
-import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..engine.resume import last_checkpoint, repair_checkpoint_pointers
 from .cells import (CELL_LOCK, DONE, METRICS_FILE, PER_IMAGE_FILE, read_cell, write_atomic)
 from .locks import LockBusyError, exclusive
 
 ERROR_LOG = "error.log"
 ATTEMPTS = "attempts.jsonl"
-LAST_CHECKPOINT = "last_checkpoint"
 EXIT_BUSY = 75  # EX_TEMPFAIL: someone else is running the cell; try later
 FLOPS_INPUT = (1, 3, 256, 256)
 
@@ -95,50 +94,6 @@ def isolated_mmengine_state() -> Iterator[None]:
                         instance.removeHandler(handler)
 
 
-# ---- checkpoints ---------------------------------------------------------------------------------------------
-def _intact(path: Path) -> bool:
-    """torch checkpoints are zip files whose directory sits at the end: a truncated file fails this check."""
-    try:
-        return path.is_file() and zipfile.is_zipfile(path)
-    except OSError:
-        return False
-
-
-def _iteration(path: Path) -> int:
-    digits = path.stem.split("_")[-1]
-    return int(digits) if digits.isdigit() else -1
-
-
-def repair_checkpoint_pointers(run_dir: Path) -> list[Path]:
-    """Point every ``last_checkpoint`` under ``run_dir`` at an intact checkpoint (or remove it); returns the fixed.
-
-    A kill while mmengine writes a checkpoint can leave the file truncated; a moved sweep dir leaves absolute
-    pointers dangling. Either way training would fail to resume, so fall back to the newest intact checkpoint in the
-    same folder, or start that folder afresh.
-    """
-    fixed = []
-    for pointer in [run_dir / LAST_CHECKPOINT, *run_dir.glob(f"*/{LAST_CHECKPOINT}")]:
-        if not pointer.is_file():
-            continue
-        folder = pointer.parent
-        text = pointer.read_text().strip()
-        target = Path(text) if text else None
-        if target is not None and target.parent.resolve() == folder.resolve() and _intact(target):
-            continue
-        candidates = []
-        if target is not None and _intact(folder / target.name):
-            candidates.append(folder / target.name)
-        candidates += sorted((p for p in folder.glob("iter_*.pth") if _intact(p)), key=_iteration, reverse=True)
-        if (folder / "untrained.pth").is_file() and _intact(folder / "untrained.pth"):
-            candidates.append(folder / "untrained.pth")
-        if candidates:
-            write_atomic(pointer, str(candidates[0].resolve()))
-        else:
-            pointer.unlink()
-        fixed.append(pointer)
-    return fixed
-
-
 # ---- measurements ------------------------------------------------------------------------------------------------
 def count_params(model: Any) -> tuple[int, int]:
     """(total, trainable) parameter counts."""
@@ -172,8 +127,6 @@ def _rank() -> int:
 
 
 def _record_attempt(run_dir: Path) -> None:
-    from ..engine.training import last_checkpoint
-
     resumed = last_checkpoint(run_dir)
     line = {"started_at": now_iso(), "host": socket.gethostname(), "pid": os.getpid(),
             "resumed_from": str(resumed) if resumed else None}

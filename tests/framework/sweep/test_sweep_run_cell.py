@@ -9,7 +9,8 @@ from torch import nn
 
 from framework.sweep.cells import build_cells, prepare_run_dir
 from framework.sweep.locks import exclusive
-from framework.sweep.run_cell import (count_gflops, count_params, isolated_mmengine_state, repair_checkpoint_pointers,
+from framework.engine.resume import repair_checkpoint_pointers
+from framework.sweep.run_cell import (count_gflops, count_params, isolated_mmengine_state,
                                       run_cell)
 from framework.sweep.spec import load_sweep
 
