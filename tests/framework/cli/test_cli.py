@@ -10,15 +10,7 @@ import yaml
 from framework.cli.main import main
 from framework.data import write_image
 
-TINY = {
-    "seed": 0,
-    "model": {"enhancer": {"type": "UNet", "base_channels": 4, "depth": 1}, "losses": [{"type": "PixelLoss"}]},
-    "data": {"batch_size": 2,
-             "train": {"type": "SyntheticPairs", "split": "train", "image_size": 32, "variants_per_image": 1,
-                       "crop_size": 16},
-             "val": {"type": "SyntheticPairs", "split": "test", "image_size": 32, "variants_per_image": 1}},
-    "train": {"max_iters": 2, "val_interval": 2},
-}
+from cli_inputs import TINY  # the shared tiny config of the CLI tests
 
 
 @pytest.fixture(scope="module")
