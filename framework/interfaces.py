@@ -133,6 +133,8 @@ class TextPrior(nn.Module, abc.ABC):
     negative_prompts: tuple[str, ...] = ()
     #: False only for the "no text prior" placeholder of ablations: the multimodal loss then contributes zero
     enabled: bool = True
+    #: optional on-disk prompt → embedding store (set by the prior-feature cache; see framework.cache.text)
+    embedding_store: Any = None
 
     @abc.abstractmethod
     def encode_image(self, x: Tensor) -> Tensor: ...

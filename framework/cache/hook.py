@@ -24,6 +24,7 @@ from typing import Any
 from mmengine.hooks import Hook
 
 from ..errors import ConfigError
+from .text import TextEmbeddingStore
 from .prior_cache import PriorCache
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,15 @@ class PriorCacheHook(Hook):
     def stats(self) -> dict[str, int]:
         return self.cache.stats.as_dict()
 
+    def _attach_text_prior(self, model: Any) -> None:
+        text_prior = getattr(model, "text_prior", None)
+        frozen = text_prior is not None and not any(p.requires_grad for p in text_prior.parameters())
+        if frozen and getattr(text_prior, "enabled", True) and self.cache.root is not None:
+            text_prior.embedding_store = TextEmbeddingStore(self.cache.root, text_prior)
+
     def _attach(self, runner: Any) -> bool:
         model = _unwrap(runner.model)
+        self._attach_text_prior(model)
         prior = cacheable_prior(model)
         if prior is None:
             return False
@@ -107,6 +115,8 @@ class PriorCacheHook(Hook):
         model = _unwrap(runner.model)
         if getattr(model, "prior_feature_fn", None) is self.cache:
             model.prior_feature_fn = None
+        if getattr(model, "text_prior", None) is not None:
+            model.text_prior.embedding_store = None
         if self.active:
             log.info("prior cache stats: %s", self.stats)
         self.active = False

@@ -184,10 +184,19 @@ class CLIPTextPrior(TextPrior):
         if not (self._frozen and self.frozen):  # the text tower is training: embeddings change every step
             return self._encode_prompts(prompts)
         todo = list(dict.fromkeys(p for p in prompts if p not in self._text_cache))
+        store = self.embedding_store
+        if todo and store is not None:  # shared on disk by the cells of a sweep
+            for prompt in list(todo):
+                stored = store.get(prompt)
+                if stored is not None:
+                    self._text_cache[prompt] = stored
+                    todo.remove(prompt)
         if todo:
             with torch.no_grad():
                 for prompt, emb in zip(todo, self._encode_prompts(todo)):
                     self._text_cache[prompt] = emb
+                    if store is not None:
+                        store.put(prompt, emb)
         device = self.mean.device
         return torch.stack([self._text_cache[p] for p in prompts]).to(device)
 
