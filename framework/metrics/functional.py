@@ -1,21 +1,35 @@
 """PSNR and SSIM on image batches, under a named protocol (see :mod:`framework.metrics.protocols`).
 
-Everything is vectorised torch in float64 on the inputs' device: a batch ``B×C×H×W`` (C = 3 for RGB, or 1 for gray)
-gives ``Tensor[B]`` with one score per image, identical to scoring the images one by one. Float64 matters because
-8-bit SSIM sums squares of values up to 255² over large windows, and published tables are quoted to 4 decimals.
+Everything is vectorised torch on the inputs' device: a batch ``B×C×H×W`` (C = 3 for RGB, or 1 for gray) gives
+``Tensor[B]`` (float64) with one score per image, identical to scoring the images one by one.
+
+Two precisions, chosen per call with ``precision=``:
+
+- ``"fast"`` (default): SSIM filtered in float32 with centred sum/difference statistics
+  (:mod:`framework.metrics.fast_ssim`), within ~1e-7 of the float64 values on natural images (a few 1e-6 on
+  synthetic worst cases); PSNR keeps float32 inputs in float32 with a float64 sum (≤ 1e-6 dB).
+- ``"exact"``: every step in float64, as scikit-image computes it (agreement ~1e-15). 8-bit SSIM sums squares of
+  values up to 255² over large windows; use this when results must match a float64 reference bit for bit.
+
+Both precisions round to 8-bit levels exactly the same way, so they differ only by floating-point rounding.
 """
 from __future__ import annotations
 
 import torch
 from torch import Tensor
 
+from .eight_bit import PEAK_8BIT as _PEAK_8BIT
+from .eight_bit import eight_bit_levels
+from .fast_ssim import ssim_8bit_fast, ssim_fast_from_unit
+from .gaussian_filter import SSIM_SIGMA, SSIM_WINDOW, filter_valid, gaussian_window_1d
 from .protocols import MetricProtocol, get_protocol
 
-SSIM_WINDOW = 11
-SSIM_SIGMA = 1.5
+__all__ = ["PRECISIONS", "SSIM_SIGMA", "SSIM_WINDOW", "bt601_luma", "gaussian_window_1d", "match_gt_mean", "psnr",
+           "psnr_ssim", "ssim", "ssim_8bit", "ssim_8bit_fast"]
+
 SSIM_K1 = 0.01
 SSIM_K2 = 0.03
-_PEAK_8BIT = 255.0
+PRECISIONS = ("fast", "exact")
 _PSNR_IDENTICAL_RETINEXFORMER = 100.0  # Retinexformer's PSNR() returns 100 when the MSE is exactly 0
 
 # BT.601 luma of RGB in [0, 1], as BasicSR's/mmcv's bgr2ycbcr(y_only=True) (weights listed here in R, G, B order).
@@ -62,101 +76,148 @@ def _check_pair(pred: Tensor, gt: Tensor) -> None:
         raise ValueError("empty batch: pred and gt have zero images")
 
 
-def _prepare(pred: Tensor, gt: Tensor, protocol: MetricProtocol) -> tuple[Tensor, Tensor]:
-    """Float64, clamped to [0, 1], GT-mean rescaled (if asked) and border-cropped."""
-    _check_pair(pred, gt)
-    pred = pred.detach().to(torch.float64).clamp(0.0, 1.0)
-    gt = gt.detach().to(torch.float64).clamp(0.0, 1.0)
+def _check_precision(precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
+
+
+def _working_dtype(pred: Tensor, gt: Tensor, protocol: MetricProtocol, precision: str) -> torch.dtype:
+    """Float64 for ``exact``, for float64 inputs and for GT-mean rescaling (a global ratio); float32 otherwise."""
+    if precision == "exact" or protocol.gt_mean or torch.float64 in (pred.dtype, gt.dtype):
+        return torch.float64
+    return torch.float32
+
+
+def _prepare(pred: Tensor, gt: Tensor, protocol: MetricProtocol, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+    """In ``dtype``, clamped to [0, 1], GT-mean rescaled (if asked) and border-cropped."""
+    pred = pred.detach().to(dtype).clamp(0.0, 1.0)
+    gt = gt.detach().to(dtype).clamp(0.0, 1.0)
     if protocol.gt_mean:
         pred = match_gt_mean(pred, gt)
-    c = protocol.crop_border
-    if c:
+    return _crop(pred, gt, protocol.crop_border)
+
+
+def _crop(pred: Tensor, gt: Tensor, border: int) -> tuple[Tensor, Tensor]:
+    if border:
         height, width = pred.shape[-2:]
-        if height <= 2 * c or width <= 2 * c:
-            raise ValueError(f"crop_border={c} leaves nothing of a {height}×{width} image")
-        pred, gt = pred[..., c:-c, c:-c], gt[..., c:-c, c:-c]
+        if height <= 2 * border or width <= 2 * border:
+            raise ValueError(f"crop_border={border} leaves nothing of a {height}×{width} image")
+        pred, gt = pred[..., border:-border, border:-border], gt[..., border:-border, border:-border]
     return pred, gt
 
 
-def _to_8bit_scale(x: Tensor) -> Tensor:
-    """Values an 8-bit image would hold (round half to even, like numpy and skimage's img_as_ubyte), as float64."""
-    return torch.round(x * _PEAK_8BIT)
-
-
 def _luma_on_scale(x: Tensor, peak: float) -> Tensor:
+    """BT.601 luma of ``x`` on the 0..``peak`` scale, in float64 (a weighted sum of one image: not worth float32)."""
+    x = x.to(torch.float64)
     return bt601_luma(x / peak) * peak
 
 
-def psnr(pred: Tensor, gt: Tensor, protocol: MetricProtocol | str = "retinexformer", **overrides) -> Tensor:
-    """Peak signal-to-noise ratio in dB per image, ``Tensor[B]`` float64.
+def _sum_of_squared_differences(pred: Tensor, gt: Tensor, rows_in_float32: bool) -> Tensor:
+    """Per-image ``Σ (pred − gt)²`` in float64; the differences stay in the inputs' dtype.
 
-    ``pred``/``gt``: ``B×C×H×W`` (C 3 or 1), nominally in [0, 1]; ``pred`` outside is clamped. ``overrides`` set
-    protocol options (``crop_border``, ``y_channel``, ``gt_mean``).
+    ``rows_in_float32`` sums each row in float32 first (for float32 differences of [0, 1] images: a row of a few
+    hundred squares ≤ 1 loses < 1e-6 relative) instead of casting everything to float64 first, which costs a pass.
     """
-    proto = get_protocol(protocol, **overrides)
-    pred, gt = _prepare(pred, gt, proto)
-    if proto.name == "basicsr":
+    squares = (pred - gt).square_()
+    if rows_in_float32 and squares.dtype == torch.float32:
+        return squares.sum(dim=-1).sum(dim=(1, 2), dtype=torch.float64)
+    return squares.sum(dim=(1, 2, 3), dtype=torch.float64)  # exact for 8-bit level differences
+
+
+def _psnr_prepared(pred: Tensor, gt: Tensor, protocol: MetricProtocol,
+                   levels: tuple[Tensor, Tensor] | None = None) -> Tensor:
+    """PSNR of clamped, cropped images; ``levels`` are their 8-bit values if the caller already has them."""
+    if protocol.name == "basicsr":
         peak = _PEAK_8BIT
-        pred, gt = _to_8bit_scale(pred), _to_8bit_scale(gt)
+        pred, gt = levels if levels is not None else (eight_bit_levels(pred), eight_bit_levels(gt))
     else:  # retinexformer: float images in [0, 1]
         peak = 1.0
-    if proto.y_channel:
+    if protocol.y_channel:
         pred, gt = _luma_on_scale(pred, peak), _luma_on_scale(gt, peak)
-    mse = (pred - gt).square().mean(dim=(1, 2, 3))
+    float_images = protocol.name == "retinexformer" and not protocol.y_channel
+    mse = _sum_of_squared_differences(pred, gt, rows_in_float32=float_images) / pred[0].numel()
     scores = 10.0 * torch.log10(peak * peak / mse)  # inf where mse == 0
-    if proto.name == "retinexformer":
+    if protocol.name == "retinexformer":
         scores = torch.where(mse == 0, torch.full_like(scores, _PSNR_IDENTICAL_RETINEXFORMER), scores)
     return scores
 
 
-def gaussian_window_1d(device: torch.device | str | None = None) -> Tensor:
-    """The normalised 1-D Gaussian (11 taps, σ 1.5) whose outer product is the SSIM window (= OpenCV's kernel)."""
-    offsets = torch.arange(SSIM_WINDOW, dtype=torch.float64, device=device) - (SSIM_WINDOW - 1) / 2
-    taps = torch.exp(-offsets.square() / (2 * SSIM_SIGMA**2))
-    return taps / taps.sum()
+def _ssim_prepared(pred: Tensor, gt: Tensor, protocol: MetricProtocol, precision: str,
+                   levels: tuple[Tensor, Tensor] | None = None) -> Tensor:
+    """SSIM of clamped, cropped images on their 8-bit levels (or the levels' unrounded luma with ``y_channel``)."""
+    x, y = levels if levels is not None else (eight_bit_levels(pred), eight_bit_levels(gt))
+    if protocol.y_channel:
+        x, y = _luma_on_scale(x, _PEAK_8BIT), _luma_on_scale(y, _PEAK_8BIT)
+    if precision == "exact":
+        return ssim_8bit(x.to(torch.float64), y.to(torch.float64))
+    return ssim_8bit_fast(x, y)
 
 
-def _filter_valid(maps: Tensor) -> Tensor:
-    """Separable Gaussian filtering of ``…×H×W`` maps over the valid region only (no padding).
+def _fused_fast_ssim(protocol: MetricProtocol, precision: str) -> bool:
+    """Plain RGB/gray SSIM at ``fast`` precision clamps, rounds and centres the raw input in fused passes."""
+    return precision == "fast" and not protocol.gt_mean and not protocol.y_channel
 
-    Written as 2×11 shifted multiply-adds: on CPU this is ~10× faster than float64 ``conv2d``, and the same on GPU.
+
+def psnr(pred: Tensor, gt: Tensor, protocol: MetricProtocol | str = "retinexformer", *, precision: str = "fast",
+         **overrides) -> Tensor:
+    """Peak signal-to-noise ratio in dB per image, ``Tensor[B]`` float64.
+
+    ``pred``/``gt``: ``B×C×H×W`` (C 3 or 1), nominally in [0, 1]; ``pred`` outside is clamped. ``overrides`` set
+    protocol options (``crop_border``, ``y_channel``, ``gt_mean``). ``precision='fast'`` keeps float32 inputs in
+    float32 (≤ 1e-6 dB from ``'exact'``); float64 inputs and the 8-bit BasicSR protocol are exact either way.
     """
-    taps = gaussian_window_1d().tolist()
-    out_h, out_w = maps.shape[-2] - SSIM_WINDOW + 1, maps.shape[-1] - SSIM_WINDOW + 1
-    rows = maps[..., 0:out_h, :] * taps[0]
-    for offset in range(1, SSIM_WINDOW):
-        rows.add_(maps[..., offset:offset + out_h, :], alpha=taps[offset])
-    out = rows[..., 0:out_w] * taps[0]
-    for offset in range(1, SSIM_WINDOW):
-        out.add_(rows[..., offset:offset + out_w], alpha=taps[offset])
-    return out
+    _check_precision(precision)
+    _check_pair(pred, gt)
+    proto = get_protocol(protocol, **overrides)
+    pred, gt = _prepare(pred, gt, proto, _working_dtype(pred, gt, proto, precision))
+    return _psnr_prepared(pred, gt, proto)
 
 
-def ssim_8bit(x: Tensor, y: Tensor) -> Tensor:
-    """Mean SSIM per image of float64 ``B×C×H×W`` batches on the 0..255 scale (mean over channels and positions)."""
-    height, width = x.shape[-2:]
-    if height < SSIM_WINDOW or width < SSIM_WINDOW:
-        raise ValueError(f"SSIM needs images of at least {SSIM_WINDOW}×{SSIM_WINDOW} pixels (after any crop), "
-                         f"got {height}×{width}")
-    c1 = (SSIM_K1 * _PEAK_8BIT) ** 2
-    c2 = (SSIM_K2 * _PEAK_8BIT) ** 2
-    stacked = torch.stack([x, y, x * x, y * y, x * y], dim=1)  # B×5×C×H×W: all five statistics in one pass
-    mu_x, mu_y, e_xx, e_yy, e_xy = _filter_valid(stacked).unbind(dim=1)
-    mu_xx, mu_yy, mu_xy = mu_x * mu_x, mu_y * mu_y, mu_x * mu_y
-    var_x, var_y, cov_xy = e_xx - mu_xx, e_yy - mu_yy, e_xy - mu_xy
-    ssim_map = ((2 * mu_xy + c1) * (2 * cov_xy + c2)) / ((mu_xx + mu_yy + c1) * (var_x + var_y + c2))
-    return ssim_map.mean(dim=(1, 2, 3))
-
-
-def ssim(pred: Tensor, gt: Tensor, protocol: MetricProtocol | str = "retinexformer", **overrides) -> Tensor:
+def ssim(pred: Tensor, gt: Tensor, protocol: MetricProtocol | str = "retinexformer", *, precision: str = "fast",
+         **overrides) -> Tensor:
     """Structural similarity per image, ``Tensor[B]`` float64, on 8-bit values (both protocols).
 
     Gaussian 11×11 window (σ 1.5), K1 0.01, K2 0.03, L 255, valid region, mean over channels; with ``y_channel`` on
     the unrounded BT.601 luma of the 8-bit image. Images smaller than 11×11 (after cropping) raise ``ValueError``.
+    ``precision='fast'`` filters in float32 (see the module docstring); ``'exact'`` in float64.
     """
+    _check_precision(precision)
+    _check_pair(pred, gt)
     proto = get_protocol(protocol, **overrides)
-    pred, gt = _prepare(pred, gt, proto)
-    pred, gt = _to_8bit_scale(pred), _to_8bit_scale(gt)
-    if proto.y_channel:
-        pred, gt = _luma_on_scale(pred, _PEAK_8BIT), _luma_on_scale(gt, _PEAK_8BIT)
-    return ssim_8bit(pred, gt)
+    if _fused_fast_ssim(proto, precision):
+        return ssim_fast_from_unit(*_crop(pred.detach(), gt.detach(), proto.crop_border))
+    pred, gt = _prepare(pred, gt, proto, _working_dtype(pred, gt, proto, precision))
+    return _ssim_prepared(pred, gt, proto, precision)
+
+
+def psnr_ssim(pred: Tensor, gt: Tensor, protocol: MetricProtocol | str = "retinexformer", *,
+              precision: str = "fast", **overrides) -> tuple[Tensor, Tensor]:
+    """``(psnr(...), ssim(...))`` in one call: validation, clamping, cropping and 8-bit rounding happen once."""
+    _check_precision(precision)
+    _check_pair(pred, gt)
+    proto = get_protocol(protocol, **overrides)
+    prepared = _prepare(pred, gt, proto, _working_dtype(pred, gt, proto, precision))
+    if _fused_fast_ssim(proto, precision) and proto.name == "retinexformer":
+        # Float PSNR needs no 8-bit levels; SSIM rounds the clamped images in its own fused passes.
+        return _psnr_prepared(*prepared, proto), ssim_fast_from_unit(*prepared, clamped=True)
+    levels = eight_bit_levels(prepared[0]), eight_bit_levels(prepared[1])
+    return _psnr_prepared(*prepared, proto, levels), _ssim_prepared(*prepared, proto, precision, levels)
+
+
+def ssim_8bit(x: Tensor, y: Tensor) -> Tensor:
+    """Mean SSIM per image of float64 ``B×C×H×W`` batches on the 0..255 scale (mean over channels and positions).
+
+    The float64 reference: the five local statistics filtered as they are, the SSIM formula as written.
+    """
+    c1 = (SSIM_K1 * _PEAK_8BIT) ** 2
+    c2 = (SSIM_K2 * _PEAK_8BIT) ** 2
+    stats = torch.empty((x.shape[0], 5, *x.shape[1:]), dtype=x.dtype, device=x.device)  # B×5×C×H×W, one buffer
+    stats[:, 0], stats[:, 1] = x, y
+    torch.mul(x, x, out=stats[:, 2])
+    torch.mul(y, y, out=stats[:, 3])
+    torch.mul(x, y, out=stats[:, 4])
+    mu_x, mu_y, e_xx, e_yy, e_xy = filter_valid(stats).unbind(dim=1)
+    mu_xx, mu_yy, mu_xy = mu_x * mu_x, mu_y * mu_y, mu_x * mu_y
+    var_x, var_y, cov_xy = e_xx - mu_xx, e_yy - mu_yy, e_xy - mu_xy
+    ssim_map = ((2 * mu_xy + c1) * (2 * cov_xy + c2)) / ((mu_xx + mu_yy + c1) * (var_x + var_y + c2))
+    return ssim_map.mean(dim=(1, 2, 3))

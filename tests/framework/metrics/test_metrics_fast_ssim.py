@@ -1,0 +1,110 @@
+"""Float32 SSIM (the default precision) against the float64 reference on photos, LOL pairs and hard synthetic cases."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from skimage import data
+
+from framework.metrics import ssim
+from framework.metrics.fast_ssim import ssim_8bit_fast, ssim_fast_from_unit
+from framework.metrics.functional import ssim_8bit
+
+LOL_SAMPLE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "lol_sample"
+
+
+def as_batch(*images_hwc: np.ndarray) -> torch.Tensor:
+    arrays = [a[..., None] if a.ndim == 2 else a for a in images_hwc]
+    return torch.from_numpy(np.stack(arrays).astype(np.float64) / 255.0).permute(0, 3, 1, 2).contiguous()
+
+
+def photo_pairs() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    rng = np.random.default_rng(0)
+    pairs = {}
+    for name in ("astronaut", "coffee", "chelsea"):
+        gt = getattr(data, name)().astype(np.float64)
+        pairs[f"{name}-noisy"] = (np.clip(gt + rng.normal(0, 2, gt.shape), 0, 255).round(), gt)
+        pairs[f"{name}-brighter"] = (np.clip(gt * 1.1 + 20, 0, 255).round(), gt)
+        pairs[f"{name}-dark"] = (np.clip(gt * 0.35 + rng.normal(0, 8, gt.shape), 0, 255).round(), gt)
+    cam = data.camera().astype(np.float64)
+    pairs["camera-noisy"] = (np.clip(cam + rng.normal(0, 20, cam.shape), 0, 255).round(), cam)
+    return {k: (as_batch(p), as_batch(g)) for k, (p, g) in pairs.items()}
+
+
+PHOTOS = photo_pairs()
+
+
+@pytest.mark.parametrize("name", sorted(PHOTOS))
+def test_within_1e6_of_float64_on_photos(name):
+    pred, gt = PHOTOS[name]
+    exact = ssim(pred, gt, precision="exact")
+    fast = ssim(pred, gt)
+    assert 0.05 < exact.item() < 0.999
+    assert abs(fast.item() - exact.item()) < 1e-6
+    assert abs(ssim(pred.float(), gt.float()).item() - exact.item()) < 1e-6  # float32 inputs too
+
+
+def test_within_1e6_of_float64_on_the_lol_sample_pairs():
+    if not LOL_SAMPLE.is_dir() or not any((LOL_SAMPLE / "low").glob("*.png")):
+        pytest.skip(f"LOL sample pairs not present at {LOL_SAMPLE}")
+    for path in sorted((LOL_SAMPLE / "low").glob("*.png")):
+        low = np.asarray(Image.open(path).convert("RGB"))
+        high = np.asarray(Image.open(LOL_SAMPLE / "high" / path.name).convert("RGB"))
+        for pred in (low, np.clip(low.astype(np.float64) * 6, 0, 255)):
+            p, g = as_batch(pred), as_batch(high)
+            assert abs(ssim(p, g).item() - ssim(p, g, precision="exact").item()) < 1e-6, path.name
+
+
+def two_level_scene(noise: float, scale: float, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Large flat regions at two extreme grey levels with faint noise: the hardest case for float32 variances."""
+    gen = torch.Generator().manual_seed(seed)
+    base = torch.zeros(1, 3, 200, 300, dtype=torch.float64)
+    base[..., 150:] = 235.0
+    base[..., :150] = 20.0
+    gt = (base + noise * torch.randn(base.shape, generator=gen, dtype=torch.float64)).round().clamp(0, 255)
+    pred = ((base + noise * torch.randn(base.shape, generator=gen, dtype=torch.float64)) * scale).round().clamp(0, 255)
+    return pred / 255, gt / 255
+
+
+@pytest.mark.parametrize("noise, scale", [(0.5, 1.0), (3.0, 1.0), (3.0, 0.5)])
+def test_worst_cases_stay_well_inside_the_public_1e4_bound(noise, scale):
+    pred, gt = two_level_scene(noise, scale)
+    error = abs(ssim(pred, gt).item() - ssim(pred, gt, precision="exact").item())
+    assert error < 1e-5  # measured ≤ 5e-6 on such scenes; natural images stay below 3e-7
+
+
+def test_centring_and_sum_difference_beat_the_plain_float32_formula():
+    plain_errors, fast_errors = [], []
+    for pred, gt in PHOTOS.values():
+        x, y = torch.round(pred * 255), torch.round(gt * 255)
+        exact = ssim_8bit(x, y).item()
+        plain_errors.append(abs(ssim_8bit(x.float(), y.float()).item() - exact))  # textbook formula in float32
+        fast_errors.append(abs(ssim_8bit_fast(x, y).item() - exact))
+    assert max(plain_errors) > 1e-6  # float32 as written would break the 1e-6 budget on these photos ...
+    assert max(fast_errors) * 5 < max(plain_errors)  # ... the rearranged computation keeps well inside it
+
+
+def test_identical_images_score_exactly_one():
+    pred, _ = PHOTOS["coffee-noisy"]
+    assert ssim(pred, pred).item() == 1.0
+    assert ssim_8bit_fast(pred * 255, pred * 255).item() == 1.0
+
+
+def test_each_image_is_scored_independently_of_its_batch():
+    preds = torch.cat([PHOTOS["chelsea-noisy"][0], PHOTOS["chelsea-dark"][0], PHOTOS["chelsea-brighter"][0]])
+    gts = PHOTOS["chelsea-noisy"][1].expand(3, -1, -1, -1)
+    batch = ssim(preds, gts)
+    singles = torch.cat([ssim(preds[i:i + 1], gts[i:i + 1]) for i in range(3)])
+    assert torch.equal(batch, singles)
+    assert len(set(batch.tolist())) == 3
+
+
+def test_fused_rounding_matches_rounding_first():
+    gen = torch.Generator().manual_seed(3)
+    gt = torch.rand(2, 3, 48, 64, generator=gen)
+    pred = gt * 1.3 - 0.1 + 0.05 * torch.randn(gt.shape, generator=gen)  # partly outside [0, 1]
+    levels = torch.round(pred.clamp(0, 1).double() * 255), torch.round(gt.double() * 255)
+    torch.testing.assert_close(ssim_fast_from_unit(pred, gt), ssim_8bit_fast(*levels), rtol=0, atol=1e-6)
+    torch.testing.assert_close(ssim_fast_from_unit(pred, gt), ssim_8bit(*levels), rtol=0, atol=1e-6)
+    assert torch.equal(ssim_fast_from_unit(pred.clamp(0, 1), gt, clamped=True), ssim_fast_from_unit(pred, gt))
