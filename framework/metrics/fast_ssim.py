@@ -21,10 +21,13 @@ each), because on a CPU every pass over a dozen image-sized planes costs about a
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
-from .gaussian_filter import filter_valid
+from .gaussian_filter import (check_window_fits, filter_valid, for_each_plane, opencv, opencv_can_filter,
+                              opencv_sep_filter, valid_region)
+from .scratch import scratch
 
 _PEAK_8BIT = 255.0
 SSIM_C1 = (0.01 * _PEAK_8BIT) ** 2
@@ -36,72 +39,120 @@ def ssim_8bit_fast(x: Tensor, y: Tensor) -> Tensor:
 
     ``x``/``y`` are normally 8-bit levels (exact integers); the unrounded BT.601 luma of 8-bit levels works too.
     """
+    check_window_fits(x)
     x, y = x.to(torch.float32), y.to(torch.float32)
-    centre_x, centre_y = _centre(x, _PEAK_8BIT), _centre(y, _PEAK_8BIT)
-    return _ssim_centred(x - centre_x, y - centre_y, centre_x, centre_y)
+    centre_x, centre_y = _centre(x), _centre(y)
+    scores = [_ssim_from_statistics(_statistics_torch(x[b] - centre_x[b], y[b] - centre_y[b]), centre_x[b],
+                                    centre_y[b]) for b in range(x.shape[0])]
+    return torch.stack(scores)
 
 
 def ssim_fast_from_unit(pred: Tensor, gt: Tensor, clamped: bool = False) -> Tensor:
-    """Like :func:`ssim_8bit_fast` for images in [0, 1]: clamping, ``round(· × 255)`` and centring in one pass each.
+    """Like :func:`ssim_8bit_fast` for images in [0, 1], which it clamps and rounds to 8-bit levels itself.
 
-    Pass ``clamped=True`` when the images are already clamped to [0, 1] to skip that pass. The result equals rounding
-    to 8-bit levels first except exactly on a half-integer (a float32 tie, ~1e-5 of arbitrary float pixels), where
-    the centring shift may round to the other neighbour; the SSIM moves by ~1e-9 per such pixel.
+    On CPU the levels, the centred sum/difference maps and their squares are made by OpenCV one image plane at a
+    time (8-bit levels, 16-bit sums and differences: less memory traffic than float32 planes, and cache-sized work
+    per plane); elsewhere by torch. Pass ``clamped=True`` when the images are already clamped to [0, 1]. The levels
+    are ``round(x × 255)`` in float32, which is exact except on float32 ties (see :mod:`.eight_bit`; SSIM moves by
+    ~1e-9 per such pixel). An image containing NaN scores NaN.
     """
-    pred, gt = pred.to(torch.float32), gt.to(torch.float32)
-    centre_x, centre_y = _centre(pred, 1.0), _centre(gt, 1.0)
-    x, y = _centred_levels(pred, centre_x, clamped), _centred_levels(gt, centre_y, clamped)
-    return _ssim_centred(x, y, centre_x, centre_y)
+    check_window_fits(pred)
+    scores = []
+    for b in range(pred.shape[0]):
+        x, y = pred[b].to(torch.float32), gt[b].to(torch.float32)
+        if not clamped:
+            x = torch.clamp(x, 0.0, 1.0, out=scratch("ssim.pred", x.shape, device=x.device))
+            y = torch.clamp(y, 0.0, 1.0, out=scratch("ssim.gt", y.shape, device=y.device))
+        centre_x, centre_y = _centre(x, scale=_PEAK_8BIT), _centre(y, scale=_PEAK_8BIT)
+        if bool(centre_x.isnan().any() | centre_y.isnan().any()):
+            scores.append(torch.tensor(float("nan"), dtype=torch.float64, device=x.device))
+            continue
+        if opencv_can_filter(x):
+            stats = _statistics_opencv(x, y, centre_x, centre_y)
+        else:
+            stats = _statistics_torch(torch.add(-centre_x, x, alpha=_PEAK_8BIT).round_(),
+                                      torch.add(-centre_y, y, alpha=_PEAK_8BIT).round_())
+        scores.append(_ssim_from_statistics(stats, centre_x, centre_y))
+    return torch.stack(scores)
 
 
-def _centre(x: Tensor, peak: float) -> Tensor:
-    """An integer level near the mean of each image channel (``B×C×1×1``) on the 0..255 scale; ``x`` is on 0..peak.
+def _centre(x: Tensor, scale: float = 1.0) -> Tensor:
+    """An integer level near the mean of each channel (``…×C×1×1``, 0..255 scale; NaN if the channel has NaN).
 
-    Any integer level would do (variances do not change with it); one close to the local values keeps them small.
-    Taken from every 8th row of the clamped image, so it depends on the clamped values only (an input and its
-    clamped copy score identically) and costs an eighth of a pass.
+    Any integer level would do (variances do not change with it); one close to the values keeps the squares small.
     """
-    sample = x[..., ::8, :].clamp(0.0, peak)
-    return sample.mean(dim=(2, 3), keepdim=True).mul_(_PEAK_8BIT / peak).round_()
+    return x.mean(dim=(-2, -1), keepdim=True).mul_(scale).round_()
 
 
-def _centred_levels(x: Tensor, centre: Tensor, clamped: bool = False) -> Tensor:
-    """``round(clamp(x, 0, 1) × 255) − centre`` computed as ``round(clamp(x, 0, 1) × 255 − centre)`` (exact ints)."""
-    return torch.add(-centre, x if clamped else x.clamp(0.0, 1.0), alpha=_PEAK_8BIT).round_()
-
-
-def _ssim_centred(x: Tensor, y: Tensor, centre_x: Tensor, centre_y: Tensor) -> Tensor:
-    """SSIM from images shifted by per-channel constants (``x − centre_x`` etc.); see the module docstring.
-
-    Each pixel's SSIM is written as ``1 − e`` with ``e = A + B·(1 − A)``, ``A = 1 − luminance`` and
-    ``B = 1 − contrast-structure``; the deficits ``e`` are what float32 carries and sums, so a near-perfect
-    prediction keeps float32's relative precision on the small deficit instead of losing it next to 1.
-    """
-    batch = x.shape[0]
-    maps = torch.empty((batch, 4, *x.shape[1:]), dtype=torch.float32, device=x.device)
-    s, d, s_sq, d_sq = maps.unbind(dim=1)
+def _statistics_torch(x: Tensor, y: Tensor) -> Tensor:
+    """``4×C×H'×W'`` filtered ``s, d, s² + 2·C2, d²`` of one centred image pair (``s = x + y``, ``d = x − y``)."""
+    maps = scratch("ssim.maps", (4, *x.shape), device=x.device)
+    s, d, s_sq, d_sq = maps.unbind(dim=0)
     torch.add(x, y, out=s)
     torch.sub(x, y, out=d)
     torch.mul(s, s, out=s_sq)
     torch.mul(d, d, out=d_sq)
-
-    # Centred E[s], E[d], E[s²] + 2·C2 (the constant is added by the filter), E[d²].
     delta = torch.zeros(maps.shape[:-2], dtype=torch.float32, device=x.device)
-    delta[:, 2] = 2 * SSIM_C2
-    mu_s, mu_d, e_ss, e_dd = filter_valid(maps, delta).unbind(dim=1)
-    var_s = torch.addcmul(e_ss, mu_s, mu_s, value=-1)  # Var(x+y) + 2·C2
-    var_d = torch.addcmul(e_dd, mu_d, mu_d, value=-1)  # Var(x−y)
+    delta[2] = 2 * SSIM_C2
+    return filter_valid(maps, delta)
+
+
+def _statistics_opencv(pred: Tensor, gt: Tensor, centre_x: Tensor, centre_y: Tensor) -> Tensor:
+    """As :func:`_statistics_torch` from one clamped [0, 1] float32 image pair, one OpenCV pipeline per plane.
+
+    Per plane: ``round(x·255)`` to uint8, a lookup table to the centred int16 level, int16 sum and difference,
+    float32 squares, four separable filters into the output buffer (a scratch buffer: the caller owns it until the
+    next call on this thread).
+    """
+    cv2 = opencv()
+    channels, height, width = pred.shape
+    pred_np, gt_np = pred.contiguous().numpy(), gt.contiguous().numpy()
+    out = scratch("ssim.statistics", (4, channels, height, width))
+    out_np = out.numpy()
+    levels = np.arange(256, dtype=np.int16)
+    shift_x, shift_y = centre_x.to(torch.int16).flatten().numpy(), centre_y.to(torch.int16).flatten().numpy()
+
+    def one_plane(c: int) -> None:
+        def buffer(name: str, dtype: torch.dtype) -> np.ndarray:
+            return scratch(f"ssim.plane.{name}", (height, width), dtype).numpy()
+
+        x8 = cv2.convertScaleAbs(pred_np[c], buffer("x8", torch.uint8), alpha=_PEAK_8BIT)  # round(x·255)
+        y8 = cv2.convertScaleAbs(gt_np[c], buffer("y8", torch.uint8), alpha=_PEAK_8BIT)
+        x = cv2.LUT(x8, levels - shift_x[c], buffer("x", torch.int16))
+        y = cv2.LUT(y8, levels - shift_y[c], buffer("y", torch.int16))
+        s = cv2.add(x, y, buffer("s", torch.int16))  # |s|, |d| ≤ 510: exact in int16
+        d = cv2.subtract(x, y, buffer("d", torch.int16))
+        square = buffer("square", torch.float32)
+        opencv_sep_filter(s, out_np[0, c])
+        opencv_sep_filter(d, out_np[1, c])
+        opencv_sep_filter(cv2.multiply(s, s, square, dtype=cv2.CV_32F), out_np[2, c], delta=2 * SSIM_C2)
+        opencv_sep_filter(cv2.multiply(d, d, square, dtype=cv2.CV_32F), out_np[3, c])
+
+    for_each_plane(channels, one_plane)
+    return valid_region(out)
+
+
+def _ssim_from_statistics(stats: Tensor, centre_x: Tensor, centre_y: Tensor) -> Tensor:
+    """Mean SSIM (0-dim float64) of one image from its filtered centred ``s, d, s² + 2·C2, d²`` (``4×C×H'×W'``).
+
+    Works in place in ``stats``. Each pixel's SSIM is written as ``1 − e`` with ``e = A + B − A·B``,
+    ``A = 1 − luminance`` and ``B = 1 − contrast-structure``; the deficits ``e`` are what float32 carries and sums,
+    so a near-perfect prediction keeps float32's relative precision on the small deficit instead of losing it next
+    to 1.
+    """
+    mu_s, mu_d, e_ss, e_dd = stats.unbind(dim=0)
+    var_s = e_ss.addcmul_(mu_s, mu_s, value=-1)  # Var(x+y) + 2·C2
+    var_d = e_dd.addcmul_(mu_d, mu_d, value=-1)  # Var(x−y)
     cs_den = var_s.add_(var_d)
-    half_structure_deficit = var_d.div_(cs_den)  # B/2, B = 2·Var(x−y) / (Var(x+y) + Var(x−y) + 2·C2)
+    half_b = var_d.div_(cs_den)  # B/2 = Var(x−y) / (Var(x+y) + Var(x−y) + 2·C2)
 
-    mu_s = mu_s.add_(centre_x + centre_y)  # uncentred means for the luminance term
-    mu_d = mu_d.add_(centre_x - centre_y)
-    lum_den = torch.addcmul(torch.full((), 2 * SSIM_C1, device=x.device), mu_s, mu_s).addcmul_(mu_d, mu_d)
-    half_luminance_deficit = mu_d.mul_(mu_d).div_(lum_den)  # A/2, A = 2·μd² / (μs² + μd² + 2·C1)
+    mu_s.add_(centre_x + centre_y)  # uncentred means for the luminance term
+    mu_d.add_(centre_x - centre_y)
+    lum_den = torch.addcmul(torch.full((), 2 * SSIM_C1, device=stats.device), mu_s, mu_s, out=cs_den)
+    lum_den.addcmul_(mu_d, mu_d)
+    half_a = mu_d.mul_(mu_d).div_(lum_den)  # A/2 = μd² / (μs² + μd² + 2·C1)
 
-    # e/2 = A/2 + (B/2)·(1 − A), with 1 − A = 1 − 2·(A/2)
-    half_deficit = torch.addcmul(half_luminance_deficit, half_structure_deficit,
-                                 torch.rsub(half_luminance_deficit, 1.0, alpha=2.0))
+    half_e = torch.add(half_a, half_b, out=mu_s).addcmul_(half_a, half_b, value=-2)  # e/2 = A/2 + B/2 − 2·(A/2)(B/2)
     # Rows of at most a few thousand values summed in float32, then the row sums in float64.
-    total = half_deficit.sum(dim=-1).reshape(batch, -1).sum(dim=1, dtype=torch.float64)
-    return 1.0 - 2.0 * total / half_deficit[0].numel()
+    total = half_e.sum(dim=-1).sum(dtype=torch.float64)
+    return 1.0 - 2.0 * total / half_e.numel()

@@ -23,6 +23,7 @@ from .eight_bit import eight_bit_levels
 from .fast_ssim import ssim_8bit_fast, ssim_fast_from_unit
 from .gaussian_filter import SSIM_SIGMA, SSIM_WINDOW, filter_valid, gaussian_window_1d
 from .protocols import MetricProtocol, get_protocol
+from .scratch import scratch
 
 __all__ = ["PRECISIONS", "SSIM_SIGMA", "SSIM_WINDOW", "bt601_luma", "gaussian_window_1d", "match_gt_mean", "psnr",
            "psnr_ssim", "ssim", "ssim_8bit", "ssim_8bit_fast"]
@@ -89,9 +90,10 @@ def _working_dtype(pred: Tensor, gt: Tensor, protocol: MetricProtocol, precision
 
 
 def _prepare(pred: Tensor, gt: Tensor, protocol: MetricProtocol, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
-    """In ``dtype``, clamped to [0, 1], GT-mean rescaled (if asked) and border-cropped."""
-    pred = pred.detach().to(dtype).clamp(0.0, 1.0)
-    gt = gt.detach().to(dtype).clamp(0.0, 1.0)
+    """In ``dtype``, clamped to [0, 1], GT-mean rescaled (if asked) and border-cropped (may be scratch buffers)."""
+    pred, gt = pred.detach().to(dtype), gt.detach().to(dtype)
+    pred = torch.clamp(pred, 0.0, 1.0, out=scratch("metrics.pred", pred.shape, dtype, pred.device))
+    gt = torch.clamp(gt, 0.0, 1.0, out=scratch("metrics.gt", gt.shape, dtype, gt.device))
     if protocol.gt_mean:
         pred = match_gt_mean(pred, gt)
     return _crop(pred, gt, protocol.crop_border)
@@ -118,7 +120,7 @@ def _sum_of_squared_differences(pred: Tensor, gt: Tensor, rows_in_float32: bool)
     ``rows_in_float32`` sums each row in float32 first (for float32 differences of [0, 1] images: a row of a few
     hundred squares ≤ 1 loses < 1e-6 relative) instead of casting everything to float64 first, which costs a pass.
     """
-    squares = (pred - gt).square_()
+    squares = torch.sub(pred, gt, out=scratch("metrics.difference", pred.shape, pred.dtype, pred.device)).square_()
     if rows_in_float32 and squares.dtype == torch.float32:
         return squares.sum(dim=-1).sum(dim=(1, 2), dtype=torch.float64)
     return squares.sum(dim=(1, 2, 3), dtype=torch.float64)  # exact for 8-bit level differences

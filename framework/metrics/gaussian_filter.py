@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -39,14 +40,55 @@ def filter_valid(maps: Tensor, delta: Tensor | None = None) -> Tensor:
     ``delta`` (shape ``maps.shape[:-2]``, one constant per plane) is added to the filtered planes, for free on the
     OpenCV path. The result may be a strided view (a crop of a full-size buffer); it is computed in ``maps.dtype``.
     """
-    height, width = maps.shape[-2:]
-    if height < SSIM_WINDOW or width < SSIM_WINDOW:
-        raise ValueError(f"SSIM needs images of at least {SSIM_WINDOW}×{SSIM_WINDOW} pixels (after any crop), "
-                         f"got {height}×{width}")
-    if maps.device.type == "cpu" and maps.dtype in (torch.float32, torch.float64) and _opencv() is not None:
+    check_window_fits(maps)
+    if opencv_can_filter(maps):
         return _filter_valid_opencv(maps, delta)
     out = _filter_valid_shifted(maps)
     return out if delta is None else out.add_(delta.to(out.dtype)[..., None, None])
+
+
+def check_window_fits(images: Tensor) -> None:
+    height, width = images.shape[-2:]
+    if height < SSIM_WINDOW or width < SSIM_WINDOW:
+        raise ValueError(f"SSIM needs images of at least {SSIM_WINDOW}×{SSIM_WINDOW} pixels (after any crop), "
+                         f"got {height}×{width}")
+
+
+def valid_region(full: Tensor) -> Tensor:
+    """The part of full-size filtered planes that the window covers completely (a view)."""
+    return full[..., BORDER:-BORDER, BORDER:-BORDER]
+
+
+def opencv_can_filter(images: Tensor) -> bool:
+    """Whether the OpenCV backend applies: CPU float32/float64 tensors and OpenCV importable."""
+    return images.device.type == "cpu" and images.dtype in (torch.float32, torch.float64) and opencv() is not None
+
+
+def opencv_sep_filter(src: np.ndarray, dst: np.ndarray, delta: float = 0.0) -> None:
+    """``dst = window ⊛ src + delta`` (full size; the 5-pixel frame depends on the border rule and is cropped later).
+
+    ``src`` may be 8/16-bit integers or float; ``dst`` float32 or float64 and computed in that precision.
+    """
+    cv2 = opencv()
+    taps = _taps_numpy(np.dtype(dst.dtype).name)
+    depth = cv2.CV_64F if dst.dtype == np.float64 else cv2.CV_32F
+    cv2.sepFilter2D(src, depth, taps, taps, dst=dst, delta=delta, borderType=cv2.BORDER_REFLECT_101)
+
+
+def for_each_plane(count: int, work: Callable[[int], None]) -> None:
+    """Run ``work(0) … work(count − 1)``: one OpenCV-threaded task each, over as many threads as torch uses.
+
+    OpenCV releases the GIL, so with several torch threads whole planes run in parallel worker threads (each
+    single-threaded in OpenCV), which scales better than OpenCV's own row splitting on images this size; with one
+    torch thread everything stays on the calling thread, so a 1-thread benchmark really uses one core.
+    """
+    threads = min(torch.get_num_threads(), count)
+    with _opencv_threads(1):
+        if threads > 1:
+            list(_worker_pool(threads, os.getpid()).map(work, range(count)))
+        else:
+            for i in range(count):
+                work(i)
 
 
 def _filter_valid_shifted(maps: Tensor) -> Tensor:
@@ -63,30 +105,18 @@ def _filter_valid_shifted(maps: Tensor) -> Tensor:
 
 
 def _filter_valid_opencv(maps: Tensor, delta: Tensor | None) -> Tensor:
-    """One ``cv2.sepFilter2D`` per plane into a preallocated buffer, then the valid crop (a view).
-
-    With several torch threads the planes are spread over that many worker threads (OpenCV releases the GIL), each
-    filtering whole planes single-threaded: that scales better than OpenCV's own row splitting on images this size.
-    """
-    cv2 = _opencv()
+    """One ``cv2.sepFilter2D`` per plane into a preallocated buffer, then the valid crop (a view)."""
     planes = maps.detach().contiguous().reshape(-1, *maps.shape[-2:])
     out = torch.empty_like(planes)
-    taps = gaussian_window_1d(dtype=maps.dtype).numpy()
     src, dst = planes.numpy(), out.numpy()
     deltas = [0.0] * src.shape[0] if delta is None else delta.reshape(-1).tolist()
+    for_each_plane(src.shape[0], lambda i: opencv_sep_filter(src[i], dst[i], deltas[i]))
+    return valid_region(out.reshape(maps.shape))
 
-    def filter_plane(i: int) -> None:
-        # The border mode only affects the 5-pixel frame that is cropped away below.
-        cv2.sepFilter2D(src[i], -1, taps, taps, dst=dst[i], delta=deltas[i], borderType=cv2.BORDER_REFLECT_101)
 
-    threads = min(torch.get_num_threads(), src.shape[0])
-    with _opencv_threads(1):
-        if threads > 1:
-            list(_worker_pool(threads, os.getpid()).map(filter_plane, range(src.shape[0])))
-        else:
-            for i in range(src.shape[0]):
-                filter_plane(i)
-    return out.reshape(maps.shape)[..., BORDER:-BORDER, BORDER:-BORDER]
+@functools.lru_cache(maxsize=2)
+def _taps_numpy(dtype_name: str) -> np.ndarray:
+    return gaussian_window_1d(dtype=getattr(torch, dtype_name)).numpy()
 
 
 @functools.lru_cache(maxsize=4)
@@ -97,7 +127,7 @@ def _worker_pool(threads: int, pid: int) -> ThreadPoolExecutor:
 
 
 @functools.lru_cache(maxsize=1)
-def _opencv():
+def opencv():
     """OpenCV if importable (it ships with mmcv), else ``None`` and torch does the filtering."""
     try:
         import cv2
@@ -109,7 +139,7 @@ def _opencv():
 @contextlib.contextmanager
 def _opencv_threads(threads: int) -> Iterator[None]:
     """Run OpenCV with ``threads`` threads of its own for the duration, then restore its setting."""
-    cv2 = _opencv()
+    cv2 = opencv()
     previous = cv2.getNumThreads()
     if previous != threads:
         cv2.setNumThreads(threads)

@@ -108,3 +108,32 @@ def test_fused_rounding_matches_rounding_first():
     torch.testing.assert_close(ssim_fast_from_unit(pred, gt), ssim_8bit_fast(*levels), rtol=0, atol=1e-6)
     torch.testing.assert_close(ssim_fast_from_unit(pred, gt), ssim_8bit(*levels), rtol=0, atol=1e-6)
     assert torch.equal(ssim_fast_from_unit(pred.clamp(0, 1), gt, clamped=True), ssim_fast_from_unit(pred, gt))
+
+
+def test_opencv_and_torch_pipelines_agree(monkeypatch):
+    from framework.metrics import gaussian_filter
+
+    pred, gt = PHOTOS["astronaut-dark"]
+    with_opencv = ssim(pred, gt)
+    monkeypatch.setattr(gaussian_filter, "opencv", lambda: None)  # the path other devices take
+    assert abs(ssim(pred, gt).item() - with_opencv.item()) < 1e-6
+
+
+def test_an_image_with_nan_scores_nan_and_leaves_its_batch_alone():
+    pred, gt = PHOTOS["coffee-noisy"]
+    batch_pred, batch_gt = pred.repeat(2, 1, 1, 1), gt.repeat(2, 1, 1, 1)
+    batch_pred[1, 0, 7, 9] = float("nan")
+    scores = ssim(batch_pred, batch_gt)
+    assert scores[0].item() == ssim(pred, gt).item() and scores[1].isnan()
+    assert ssim(batch_pred, batch_gt, precision="exact")[1].isnan()  # as the float64 path
+
+
+def test_results_do_not_alias_the_reused_buffers():
+    pred, gt = PHOTOS["chelsea-dark"]
+    first = ssim(pred, gt)
+    kept = first.clone()
+    small_pred, small_gt = pred[..., :40, :50], gt[..., :40, :50]  # another size: buffers are reallocated
+    ssim(small_pred, small_gt)
+    ssim(PHOTOS["chelsea-noisy"][0], gt)
+    assert torch.equal(first, kept)
+    assert ssim(pred, gt).item() == kept.item()

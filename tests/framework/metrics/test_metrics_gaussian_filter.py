@@ -19,7 +19,7 @@ def direct_filter(maps: torch.Tensor) -> torch.Tensor:
 
 @pytest.fixture
 def without_opencv(monkeypatch):
-    monkeypatch.setattr(gaussian_filter, "_opencv", lambda: None)
+    monkeypatch.setattr(gaussian_filter, "opencv", lambda: None)
 
 
 def test_window_is_opencvs_gaussian_kernel():
@@ -50,7 +50,7 @@ def test_backends_agree_and_delta_is_added_per_plane(monkeypatch):
     delta[:, 2] = 117.045
     delta[1, 0, 1] = -3.0
     with_opencv = filter_valid(maps, delta)
-    monkeypatch.setattr(gaussian_filter, "_opencv", lambda: None)
+    monkeypatch.setattr(gaussian_filter, "opencv", lambda: None)
     with_torch = filter_valid(maps, delta)
     torch.testing.assert_close(with_opencv, with_torch, rtol=1e-6, atol=1e-3)
     torch.testing.assert_close(with_opencv - filter_valid(maps), delta[..., None, None].expand_as(with_opencv),
