@@ -1,23 +1,27 @@
-"""SSIM of 8-bit images in float32: within ~1e-7 of the float64 computation on natural images, 3-4× cheaper.
+"""SSIM of 8-bit images in float32: within ~1e-7 of the float64 computation on natural images, much cheaper.
 
 Float32 has 24 bits of mantissa; 8-bit SSIM filters squares of values up to 255², and the variance
-``E[x²] − E[x]²`` cancels most of those bits in flat regions. Two rearrangements keep the cancellation small:
+``E[x²] − E[x]²`` cancels most of those bits in flat regions. Three rearrangements keep the error small:
 
 1. **Centring.** Variances and covariances do not change when a constant is subtracted, so each image channel is
-   shifted by its own rounded mean before squaring. The shifted values are still exact integers in float32, and the
-   filtered squares are smaller by the squared offset.
+   shifted by its own rounded mean before squaring. The shifted values are still exact integers, and the filtered
+   squares are smaller by the squared offset.
 2. **Sum and difference.** With ``s = x + y`` and ``d = x − y`` the SSIM's contrast-structure term is
    ``(Var s − Var d + 2 C2) / (Var s + Var d + 2 C2)`` and its luminance term
    ``(μs² − μd² + 2 C1) / (μs² + μd² + 2 C1)``. For a good prediction ``d`` is small, so ``Var d`` is accurate, and an
    error in ``Var s`` moves the result only in proportion to ``Var d``. Four filtered maps (``s, d, s², d²``) replace
    the usual five.
+3. **Deficits.** Each pixel's SSIM is carried as ``1 − e`` and the small ``e`` is what gets summed, so values near 1
+   keep float32's relative precision.
 
 What remains is float32 rounding inside the Gaussian filter. Measured against the float64 path: ≤ 3e-7 on the LOL
-pairs and scikit-image's photos; synthetic worst cases made of large flat regions at two extreme grey levels reach a
-few 1e-6. ``precision='exact'`` in :mod:`framework.metrics.functional` is the float64 reference.
+pairs and scikit-image's photos; synthetic worst cases made of large flat regions at two extreme grey levels reach
+≈ 5e-6 (a local centre per window would be needed to do better, which a convolution cannot have).
+``precision='exact'`` in :mod:`framework.metrics.functional` is the float64 reference.
 
-The work is arranged in as few full-image passes as possible (rounding, clamping and centring are one fused pass
-each), because on a CPU every pass over a dozen image-sized planes costs about as much as the arithmetic.
+Speed comes from doing little per pixel and touching memory rarely: one image at a time, one colour plane at a time on
+CPU (8-bit levels and 16-bit sums and differences made by OpenCV, squares in float32, four separable filters), the
+SSIM formula in place, and scratch buffers reused between calls (:mod:`.scratch`).
 """
 from __future__ import annotations
 
@@ -25,8 +29,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .gaussian_filter import (check_window_fits, filter_valid, for_each_plane, opencv, opencv_can_filter,
-                              opencv_sep_filter, valid_region)
+from .gaussian_filter import check_window_fits, filter_valid, opencv_sep_filter, valid_region
+from .opencv_backend import for_each_plane, opencv, opencv_usable
 from .scratch import scratch
 
 _PEAK_8BIT = 255.0
@@ -67,7 +71,7 @@ def ssim_fast_from_unit(pred: Tensor, gt: Tensor, clamped: bool = False) -> Tens
         if bool(centre_x.isnan().any() | centre_y.isnan().any()):
             scores.append(torch.tensor(float("nan"), dtype=torch.float64, device=x.device))
             continue
-        if opencv_can_filter(x):
+        if opencv_usable(x):
             stats = _statistics_opencv(x, y, centre_x, centre_y)
         else:
             stats = _statistics_torch(torch.add(-centre_x, x, alpha=_PEAK_8BIT).round_(),

@@ -1,17 +1,19 @@
 """PSNR and SSIM on image batches, under a named protocol (see :mod:`framework.metrics.protocols`).
 
-Everything is vectorised torch on the inputs' device: a batch ``B×C×H×W`` (C = 3 for RGB, or 1 for gray) gives
-``Tensor[B]`` (float64) with one score per image, identical to scoring the images one by one.
+A batch ``B×C×H×W`` (C = 3 for RGB, or 1 for gray) gives ``Tensor[B]`` (float64) with one score per image, identical
+to scoring the images one by one. Any device works; on CPU the per-pixel work runs in OpenCV kernels
+(:mod:`framework.metrics.opencv_backend`), elsewhere in torch.
 
 Two precisions, chosen per call with ``precision=``:
 
 - ``"fast"`` (default): SSIM filtered in float32 with centred sum/difference statistics
-  (:mod:`framework.metrics.fast_ssim`), within ~1e-7 of the float64 values on natural images (a few 1e-6 on
-  synthetic worst cases); PSNR keeps float32 inputs in float32 with a float64 sum (≤ 1e-6 dB).
-- ``"exact"``: every step in float64, as scikit-image computes it (agreement ~1e-15). 8-bit SSIM sums squares of
-  values up to 255² over large windows; use this when results must match a float64 reference bit for bit.
+  (:mod:`framework.metrics.fast_ssim`): within ~3e-7 of the float64 values on natural images, ≈ 5e-6 on synthetic
+  worst cases. Its 8-bit rounding is done in float32, so a float32 input that lands exactly on a half level may
+  round the other way (≈ 1e-9 per such pixel). PSNR keeps float32 differences with a float64 sum (≤ 1e-6 dB).
+- ``"exact"``: every step in float64 as scikit-image computes it (agreement ~1e-15), 8-bit levels rounded exactly
+  (:mod:`framework.metrics.eight_bit`). Use it when results must match a float64 reference bit for bit.
 
-Both precisions round to 8-bit levels exactly the same way, so they differ only by floating-point rounding.
+``psnr_ssim`` returns both metrics and shares the clamping, cropping and rounding between them.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from .eight_bit import PEAK_8BIT as _PEAK_8BIT
 from .eight_bit import eight_bit_levels
 from .fast_ssim import ssim_8bit_fast, ssim_fast_from_unit
 from .gaussian_filter import SSIM_SIGMA, SSIM_WINDOW, filter_valid, gaussian_window_1d
+from .opencv_backend import opencv_usable, squared_distance
 from .protocols import MetricProtocol, get_protocol
 from .scratch import scratch
 
@@ -115,11 +118,14 @@ def _luma_on_scale(x: Tensor, peak: float) -> Tensor:
 
 
 def _sum_of_squared_differences(pred: Tensor, gt: Tensor, rows_in_float32: bool) -> Tensor:
-    """Per-image ``Σ (pred − gt)²`` in float64; the differences stay in the inputs' dtype.
+    """Per-image ``Σ (pred − gt)²`` as float64.
 
-    ``rows_in_float32`` sums each row in float32 first (for float32 differences of [0, 1] images: a row of a few
-    hundred squares ≤ 1 loses < 1e-6 relative) instead of casting everything to float64 first, which costs a pass.
+    On CPU one OpenCV pass per plane with a float64 accumulator. Elsewhere the differences stay in the inputs' dtype;
+    with ``rows_in_float32`` (float32 differences of [0, 1] images) each row is summed in float32 first (a row of a
+    few hundred squares ≤ 1 loses < 1e-6 relative) instead of casting everything to float64, which costs a pass.
     """
+    if opencv_usable(pred):
+        return torch.tensor([squared_distance(p, g) for p, g in zip(pred, gt)], dtype=torch.float64)
     squares = torch.sub(pred, gt, out=scratch("metrics.difference", pred.shape, pred.dtype, pred.device)).square_()
     if rows_in_float32 and squares.dtype == torch.float32:
         return squares.sum(dim=-1).sum(dim=(1, 2), dtype=torch.float64)

@@ -9,15 +9,13 @@ which are memory-bound and fine on a GPU. Both backends compute in the planes' o
 """
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
 from torch import Tensor
+
+from .opencv_backend import for_each_plane, opencv, opencv_usable
 
 SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
@@ -41,7 +39,7 @@ def filter_valid(maps: Tensor, delta: Tensor | None = None) -> Tensor:
     OpenCV path. The result may be a strided view (a crop of a full-size buffer); it is computed in ``maps.dtype``.
     """
     check_window_fits(maps)
-    if opencv_can_filter(maps):
+    if opencv_usable(maps):
         return _filter_valid_opencv(maps, delta)
     out = _filter_valid_shifted(maps)
     return out if delta is None else out.add_(delta.to(out.dtype)[..., None, None])
@@ -59,11 +57,6 @@ def valid_region(full: Tensor) -> Tensor:
     return full[..., BORDER:-BORDER, BORDER:-BORDER]
 
 
-def opencv_can_filter(images: Tensor) -> bool:
-    """Whether the OpenCV backend applies: CPU float32/float64 tensors and OpenCV importable."""
-    return images.device.type == "cpu" and images.dtype in (torch.float32, torch.float64) and opencv() is not None
-
-
 def opencv_sep_filter(src: np.ndarray, dst: np.ndarray, delta: float = 0.0) -> None:
     """``dst = window ⊛ src + delta`` (full size; the 5-pixel frame depends on the border rule and is cropped later).
 
@@ -73,22 +66,6 @@ def opencv_sep_filter(src: np.ndarray, dst: np.ndarray, delta: float = 0.0) -> N
     taps = _taps_numpy(np.dtype(dst.dtype).name)
     depth = cv2.CV_64F if dst.dtype == np.float64 else cv2.CV_32F
     cv2.sepFilter2D(src, depth, taps, taps, dst=dst, delta=delta, borderType=cv2.BORDER_REFLECT_101)
-
-
-def for_each_plane(count: int, work: Callable[[int], None]) -> None:
-    """Run ``work(0) … work(count − 1)``: one OpenCV-threaded task each, over as many threads as torch uses.
-
-    OpenCV releases the GIL, so with several torch threads whole planes run in parallel worker threads (each
-    single-threaded in OpenCV), which scales better than OpenCV's own row splitting on images this size; with one
-    torch thread everything stays on the calling thread, so a 1-thread benchmark really uses one core.
-    """
-    threads = min(torch.get_num_threads(), count)
-    with _opencv_threads(1):
-        if threads > 1:
-            list(_worker_pool(threads, os.getpid()).map(work, range(count)))
-        else:
-            for i in range(count):
-                work(i)
 
 
 def _filter_valid_shifted(maps: Tensor) -> Tensor:
@@ -117,34 +94,3 @@ def _filter_valid_opencv(maps: Tensor, delta: Tensor | None) -> Tensor:
 @functools.lru_cache(maxsize=2)
 def _taps_numpy(dtype_name: str) -> np.ndarray:
     return gaussian_window_1d(dtype=getattr(torch, dtype_name)).numpy()
-
-
-@functools.lru_cache(maxsize=4)
-def _worker_pool(threads: int, pid: int) -> ThreadPoolExecutor:
-    """A pool per thread count and process (a pool inherited through ``fork`` has no threads left)."""
-    del pid  # part of the cache key only
-    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ssim-filter")
-
-
-@functools.lru_cache(maxsize=1)
-def opencv():
-    """OpenCV if importable (it ships with mmcv), else ``None`` and torch does the filtering."""
-    try:
-        import cv2
-    except ImportError:  # pragma: no cover - mmcv depends on opencv, so this is the exotic case
-        return None
-    return cv2
-
-
-@contextlib.contextmanager
-def _opencv_threads(threads: int) -> Iterator[None]:
-    """Run OpenCV with ``threads`` threads of its own for the duration, then restore its setting."""
-    cv2 = opencv()
-    previous = cv2.getNumThreads()
-    if previous != threads:
-        cv2.setNumThreads(threads)
-    try:
-        yield
-    finally:
-        if previous != threads:
-            cv2.setNumThreads(previous)

@@ -111,11 +111,11 @@ def test_fused_rounding_matches_rounding_first():
 
 
 def test_opencv_and_torch_pipelines_agree(monkeypatch):
-    from framework.metrics import gaussian_filter
+    from framework.metrics import opencv_backend
 
     pred, gt = PHOTOS["astronaut-dark"]
     with_opencv = ssim(pred, gt)
-    monkeypatch.setattr(gaussian_filter, "opencv", lambda: None)  # the path other devices take
+    monkeypatch.setattr(opencv_backend, "opencv", lambda: None)  # the path other devices take
     assert abs(ssim(pred, gt).item() - with_opencv.item()) < 1e-6
 
 
@@ -137,3 +137,16 @@ def test_results_do_not_alias_the_reused_buffers():
     ssim(PHOTOS["chelsea-noisy"][0], gt)
     assert torch.equal(first, kept)
     assert ssim(pred, gt).item() == kept.item()
+
+
+def test_two_threads_give_the_same_scores():
+    pred, gt = PHOTOS["astronaut-noisy"]
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        single = ssim(pred, gt)
+        torch.set_num_threads(2)
+        threaded = ssim(pred, gt)
+    finally:
+        torch.set_num_threads(previous)
+    assert torch.equal(single, threaded)

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from framework.metrics import gaussian_filter
+from framework.metrics import opencv_backend
 from framework.metrics.gaussian_filter import BORDER, SSIM_WINDOW, filter_valid, gaussian_window_1d
 
 
@@ -19,7 +19,7 @@ def direct_filter(maps: torch.Tensor) -> torch.Tensor:
 
 @pytest.fixture
 def without_opencv(monkeypatch):
-    monkeypatch.setattr(gaussian_filter, "opencv", lambda: None)
+    monkeypatch.setattr(opencv_backend, "opencv", lambda: None)
 
 
 def test_window_is_opencvs_gaussian_kernel():
@@ -50,7 +50,7 @@ def test_backends_agree_and_delta_is_added_per_plane(monkeypatch):
     delta[:, 2] = 117.045
     delta[1, 0, 1] = -3.0
     with_opencv = filter_valid(maps, delta)
-    monkeypatch.setattr(gaussian_filter, "opencv", lambda: None)
+    monkeypatch.setattr(opencv_backend, "opencv", lambda: None)
     with_torch = filter_valid(maps, delta)
     torch.testing.assert_close(with_opencv, with_torch, rtol=1e-6, atol=1e-3)
     torch.testing.assert_close(with_opencv - filter_valid(maps), delta[..., None, None].expand_as(with_opencv),
@@ -68,12 +68,6 @@ def test_worker_threads_give_the_same_planes():
     finally:
         torch.set_num_threads(previous)
     assert torch.equal(single, threaded)
-
-
-def test_opencv_thread_setting_is_restored():
-    before = cv2.getNumThreads()
-    filter_valid(torch.rand(1, 2, 20, 20))
-    assert cv2.getNumThreads() == before
 
 
 def test_images_smaller_than_the_window_are_rejected():
