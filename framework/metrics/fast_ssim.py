@@ -31,6 +31,7 @@ from torch import Tensor
 
 from .gaussian_filter import check_window_fits, filter_valid, opencv_sep_filter, valid_region
 from .opencv_backend import for_each_plane, opencv, opencv_usable
+from .scratch import clamped as clamp_into
 from .scratch import scratch
 
 _PEAK_8BIT = 255.0
@@ -65,8 +66,7 @@ def ssim_fast_from_unit(pred: Tensor, gt: Tensor, clamped: bool = False) -> Tens
     for b in range(pred.shape[0]):
         x, y = pred[b].to(torch.float32), gt[b].to(torch.float32)
         if not clamped:
-            x = torch.clamp(x, 0.0, 1.0, out=scratch("ssim.pred", x.shape, device=x.device))
-            y = torch.clamp(y, 0.0, 1.0, out=scratch("ssim.gt", y.shape, device=y.device))
+            x, y = clamp_into(x, "ssim.pred"), clamp_into(y, "ssim.gt")
         centre_x, centre_y = _centre(x, scale=_PEAK_8BIT), _centre(y, scale=_PEAK_8BIT)
         if bool(centre_x.isnan().any() | centre_y.isnan().any()):
             scores.append(torch.tensor(float("nan"), dtype=torch.float64, device=x.device))

@@ -26,7 +26,7 @@ from .fast_ssim import ssim_8bit_fast, ssim_fast_from_unit
 from .gaussian_filter import SSIM_SIGMA, SSIM_WINDOW, filter_valid, gaussian_window_1d
 from .opencv_backend import opencv_usable, squared_distance
 from .protocols import MetricProtocol, get_protocol
-from .scratch import scratch
+from .scratch import clamped, scratch
 
 __all__ = ["PRECISIONS", "SSIM_SIGMA", "SSIM_WINDOW", "bt601_luma", "gaussian_window_1d", "match_gt_mean", "psnr",
            "psnr_ssim", "ssim", "ssim_8bit", "ssim_8bit_fast"]
@@ -93,10 +93,9 @@ def _working_dtype(pred: Tensor, gt: Tensor, protocol: MetricProtocol, precision
 
 
 def _prepare(pred: Tensor, gt: Tensor, protocol: MetricProtocol, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
-    """In ``dtype``, clamped to [0, 1], GT-mean rescaled (if asked) and border-cropped (may be scratch buffers)."""
-    pred, gt = pred.detach().to(dtype), gt.detach().to(dtype)
-    pred = torch.clamp(pred, 0.0, 1.0, out=scratch("metrics.pred", pred.shape, dtype, pred.device))
-    gt = torch.clamp(gt, 0.0, 1.0, out=scratch("metrics.gt", gt.shape, dtype, gt.device))
+    """In ``dtype``, clamped to [0, 1], GT-mean rescaled (if asked) and border-cropped; read-only (these may be the
+    inputs themselves or scratch buffers)."""
+    pred, gt = clamped(pred.detach().to(dtype), "metrics.pred"), clamped(gt.detach().to(dtype), "metrics.gt")
     if protocol.gt_mean:
         pred = match_gt_mean(pred, gt)
     return _crop(pred, gt, protocol.crop_border)

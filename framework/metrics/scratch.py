@@ -1,4 +1,4 @@
-"""Reusable per-thread scratch buffers for the metrics' large temporaries.
+"""Reusable per-thread scratch buffers for the metrics' large temporaries, and clamping that avoids a copy.
 
 A freshly allocated image-sized buffer is mapped page by page on first touch; for SSIM, whose every step is one
 cheap pass over a dozen image-sized planes, those page faults cost about a quarter of the run time on a CPU. Each
@@ -30,3 +30,15 @@ def scratch(name: str, shape: tuple[int, ...], dtype: torch.dtype = torch.float3
 def release() -> None:
     """Drop this thread's buffers (tests, or a process that is done evaluating)."""
     _LOCAL.__dict__.pop("buffers", None)
+
+
+def clamped(x: Tensor, name: str, low: float = 0.0, high: float = 1.0) -> Tensor:
+    """``x`` clamped to [low, high], to be read only.
+
+    ``x`` itself when already inside (a read-only pass to check instead of writing a copy), else a clamped copy in
+    this thread's buffer ``name``. NaN counts as outside and stays NaN.
+    """
+    smallest, largest = torch.aminmax(x)
+    if bool((smallest >= low) & (largest <= high)):
+        return x
+    return torch.clamp(x, low, high, out=scratch(name, x.shape, x.dtype, x.device))

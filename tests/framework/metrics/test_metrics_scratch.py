@@ -3,7 +3,7 @@ import threading
 
 import torch
 
-from framework.metrics.scratch import release, scratch
+from framework.metrics.scratch import clamped, release, scratch
 
 
 def test_same_name_and_shape_reuses_the_buffer():
@@ -31,3 +31,14 @@ def test_threads_have_their_own_buffers_and_release_drops_them():
     assert seen["ptr"] != mine.data_ptr()
     release()
     assert scratch("test.d", (8,)) is not mine
+
+
+def test_clamped_returns_in_range_inputs_themselves_and_copies_others():
+    inside = torch.rand(2, 3, 4, 5)
+    assert clamped(inside, "test.e") is inside
+    wild = inside * 3 - 1
+    out = clamped(wild, "test.e")
+    assert out is not wild and torch.equal(out, wild.clamp(0, 1)) and wild.min() < 0  # input untouched
+    with_nan = inside.clone()
+    with_nan[0, 0, 0, 0] = float("nan")
+    assert clamped(with_nan, "test.f").isnan().sum() == 1
