@@ -93,8 +93,10 @@ def _working_dtype(pred: Tensor, gt: Tensor, protocol: MetricProtocol, precision
 
 
 def _prepare(pred: Tensor, gt: Tensor, protocol: MetricProtocol, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
-    """In ``dtype``, clamped to [0, 1], GT-mean rescaled (if asked) and border-cropped; read-only (these may be the
-    inputs themselves or scratch buffers)."""
+    """In ``dtype``, clamped to [0, 1], GT-mean rescaled (if asked) and border-cropped.
+
+    Read only: the results may be the inputs themselves or this thread's scratch buffers.
+    """
     pred, gt = clamped(pred.detach().to(dtype), "metrics.pred"), clamped(gt.detach().to(dtype), "metrics.gt")
     if protocol.gt_mean:
         pred = match_gt_mean(pred, gt)
