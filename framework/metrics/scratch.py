@@ -38,7 +38,11 @@ def clamped(x: Tensor, name: str, low: float = 0.0, high: float = 1.0) -> Tensor
     ``x`` itself when already inside (a read-only pass to check instead of writing a copy), else a clamped copy in
     this thread's buffer ``name``. NaN counts as outside and stays NaN.
     """
-    smallest, largest = torch.aminmax(x)
-    if bool((smallest >= low) & (largest <= high)):
+    if x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64):
+        values = x.detach().numpy()  # single-threaded numpy reductions: no torch thread rendezvous on a busy CPU
+        smallest, largest = values.min(), values.max()
+    else:
+        smallest, largest = torch.aminmax(x)
+    if bool((smallest >= low) & (largest <= high)):  # False when NaN is present
         return x
     return torch.clamp(x, low, high, out=scratch(name, x.shape, x.dtype, x.device))
