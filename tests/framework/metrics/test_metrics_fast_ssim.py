@@ -114,9 +114,14 @@ def test_opencv_and_torch_pipelines_agree(monkeypatch):
     from framework.metrics import opencv_backend
 
     pred, gt = PHOTOS["astronaut-dark"]
-    with_opencv = ssim(pred, gt)
+    luma_pred, luma_gt = (torch.round(img * 255) @ torch.tensor([0.299, 0.587, 0.114], dtype=torch.float64)
+                          for img in (pred.permute(0, 2, 3, 1), gt.permute(0, 2, 3, 1)))  # non-integer values
+    luma_pred, luma_gt = luma_pred[:, None], luma_gt[:, None]
+    with_opencv = ssim(pred, gt), ssim_8bit_fast(luma_pred, luma_gt)
     monkeypatch.setattr(opencv_backend, "opencv", lambda: None)  # the path other devices take
-    assert abs(ssim(pred, gt).item() - with_opencv.item()) < 1e-6
+    assert abs(ssim(pred, gt).item() - with_opencv[0].item()) < 1e-6
+    assert abs(ssim_8bit_fast(luma_pred, luma_gt).item() - with_opencv[1].item()) < 1e-6
+    assert abs(with_opencv[1].item() - ssim_8bit(luma_pred, luma_gt).item()) < 1e-6
 
 
 def test_an_image_with_nan_scores_nan_and_leaves_its_batch_alone():
