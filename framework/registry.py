@@ -103,6 +103,6 @@ def build(kind: str, cfg: Any, **defaults: Any) -> Any:
     try:
         return cls(**kwargs)
     except TypeError as exc:
-        if "argument" in str(exc) and cls.__name__ in str(exc) or "__init__()" in str(exc):
+        if ("argument" in str(exc) and cls.__name__ in str(exc)) or "__init__()" in str(exc):
             raise RegistryError(f"cannot build {REGISTRIES[kind].name} '{name}': {exc}") from exc
         raise

@@ -6,6 +6,7 @@ from typing import Any
 from mmengine.config import Config
 
 from ..config import to_plain
+from ..errors import ConfigError
 from ..registry import build
 
 DEFAULT_MODEL_TYPE = "SemanticPriorModel"
@@ -22,12 +23,11 @@ def build_model(cfg: Config | dict) -> Any:
     return build("models", model_cfg)
 
 
-def build_dataset(cfg: Config | dict, split: str, seed: int | None = None) -> Any:
+def build_dataset(cfg: Config | dict, split: str) -> Any:
     """``split`` is 'train', 'val' or 'test' (test falls back to val)."""
     data = section(cfg, "data")
     ds_cfg = data.get(split) or (data.get("val") if split == "test" else None)
     if ds_cfg is None:
-        from ..errors import ConfigError
         raise ConfigError(f"data.{split} is not configured")
     dataset = build("datasets", ds_cfg)
     return dataset if split == "train" else without_bad_pairs(dataset)

@@ -30,7 +30,8 @@ class EvalResult:
     protocol: str
     gt_mean: bool
     per_image: list[dict] = field(default_factory=list)
-    settings: dict = field(default_factory=dict)
+    crop_border: int = 0
+    y_channel: bool = False
 
     @property
     def n_images(self) -> int:
@@ -174,7 +175,6 @@ def evaluate(cfg: Config, model: Any, dataset: Any, work_dir: str | Path, *, pro
     metrics = runner.test()
     psnr = next(v for k, v in metrics.items() if k.endswith("psnr"))
     ssim = next(v for k, v in metrics.items() if k.endswith("ssim"))
-    settings = {k: v for k, v in vars(metric.protocol).items()} if hasattr(metric.protocol, "__dict__") else {}
-    return EvalResult(psnr=float(psnr), ssim=float(ssim), protocol=str(getattr(metric.protocol, "name", "?")),
-                      gt_mean=bool(getattr(metric.protocol, "gt_mean", False)), per_image=list(metric.last_per_image),
-                      settings=settings)
+    return EvalResult(psnr=float(psnr), ssim=float(ssim), protocol=metric.protocol.name,
+                      gt_mean=metric.protocol.gt_mean, per_image=list(metric.last_per_image),
+                      crop_border=metric.protocol.crop_border, y_channel=metric.protocol.y_channel)

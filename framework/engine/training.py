@@ -55,8 +55,9 @@ def _train_stages(stages: list[Stage], work_dir: Path, *, resume: bool, progress
     result = TrainResult(work_dir)
     for stage in stages:
         stage_dir = work_dir / stage.folder
-        if resume and stage_done(work_dir, stage) and last_checkpoint(stage_dir) is not None:
-            previous = last_checkpoint(stage_dir)
+        finished = last_checkpoint(stage_dir) if resume and stage_done(work_dir, stage) else None
+        if finished is not None:
+            previous = finished
             continue
         seed_everything(stage.cfg)
         model = build_model(stage.cfg)

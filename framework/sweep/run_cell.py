@@ -191,8 +191,7 @@ def compute_cell(run_dir: Path, info: dict, plain: dict, *, progress: bool = Tru
             start = time.perf_counter()
             res = evaluate(cfg, model, dataset, run_dir / "eval", progress=progress, **protocol)
             settings = {"protocol": res.protocol, "gt_mean": res.gt_mean,
-                        "crop_border": int(res.settings.get("crop_border", 0)),
-                        "y_channel": bool(res.settings.get("y_channel", False))}
+                        "crop_border": res.crop_border, "y_channel": res.y_channel}
             results.append({**settings, "n_images": res.n_images, "psnr": res.psnr, "ssim": res.ssim,
                             "eval_time_s": time.perf_counter() - start})
             per_image += [{"name": row["name"], "psnr": row["psnr"], "ssim": row["ssim"], **settings}
