@@ -1,6 +1,6 @@
 """Safe loading of pretrained weights: weights-only unpickling, wrapper unwrapping, and clear key/shape reports.
 
-Every failure is a :class:`~framework.errors.CheckpointError` with one line naming what was being loaded (``what``,
+Every failure is a :class:`~llie.errors.CheckpointError` with one line naming what was being loaded (``what``,
 e.g. ``"HRNetPrior.pretrained"``), the file, and what to do. Pickled checkpoints are always read with
 ``torch.load(weights_only=True)``: a file that needs arbitrary code to unpickle is refused, never executed.
 ``.safetensors`` files are read with the ``safetensors`` package when it is installed.

@@ -4,7 +4,7 @@ A plugin is any module or object exposed through the entry-point group ``llie.pl
 of these hooks, marked with :data:`hookimpl`::
 
     # my_package/llie_plugin.py
-    from framework import hookimpl
+    from llie import hookimpl
 
     @hookimpl
     def llie_register(registries):
@@ -31,5 +31,5 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 @hookspec
 def llie_register(registries: "Registries") -> None:
     """Register components: ``registries.<kind>.register_module(module=Cls)`` for each kind in
-    :data:`framework.registry.REGISTRIES` (models, datasets, metrics, decomposers, illumination_adjusters,
+    :data:`llie.registry.REGISTRIES` (models, datasets, metrics, decomposers, illumination_adjusters,
     image_priors, text_priors, enhancers, losses)."""

@@ -133,7 +133,7 @@ class TextPrior(nn.Module, abc.ABC):
     negative_prompts: tuple[str, ...] = ()
     #: False only for the "no text prior" placeholder of ablations: the multimodal loss then contributes zero
     enabled: bool = True
-    #: optional on-disk prompt → embedding store (set by the prior-feature cache; see framework.cache.text)
+    #: optional on-disk prompt → embedding store (set by the prior-feature cache; see llie.cache.text)
     embedding_store: Any = None
 
     @abc.abstractmethod

@@ -1,9 +1,9 @@
 """The catalogue: one mmengine ``Registry`` per component kind, all in scope ``llie``.
 
-Components enter only through plugins (see :mod:`framework.plugin_door`); the framework itself registers nothing,
+Components enter only through plugins (see :mod:`llie.plugin_door`); the framework itself registers nothing,
 so a built-in component and a third party's are found the same way.
 
->>> from framework.registry import REGISTRIES
+>>> from llie.registry import REGISTRIES
 >>> sorted(REGISTRIES)[:3]
 ['datasets', 'decomposers', 'enhancers']
 """

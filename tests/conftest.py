@@ -14,6 +14,6 @@ torch.set_num_threads(1)
 
 @pytest.fixture(scope="session", autouse=True)
 def _plugins_loaded():
-    from framework.plugin_door import load_plugins
+    from llie.plugin_door import load_plugins
 
     return load_plugins()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from framework.interfaces import ImagePrior, LossContext, PriorFeatures, Retinex, TextPrior
-from framework.plugin_door import load_plugins
-from framework.registry import REGISTRIES, build
+from llie.interfaces import ImagePrior, LossContext, PriorFeatures, Retinex, TextPrior
+from llie.plugin_door import load_plugins
+from llie.registry import REGISTRIES, build
 
 load_plugins()
 

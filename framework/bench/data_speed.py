@@ -3,7 +3,7 @@
 The pipeline is the config's train dataset (decode, paired crop, augmentation) in a torch ``DataLoader`` with the
 configured (or given) workers, pinned memory and persistent workers, batch size and collate function as in
 training. The first batch (worker start-up, first decodes) is timed separately; then ``iters`` batches are timed. The
-model side is the Runner's training iteration from :mod:`framework.bench.train_step` on one batch of the same size.
+model side is the Runner's training iteration from :mod:`llie.bench.train_step` on one batch of the same size.
 
 On a CPU-only machine, loader workers and the model share the same cores during real training, so a loader that
 only just keeps up here will starve the model there; on a GPU machine the two run in parallel.
@@ -71,7 +71,7 @@ class DataSpeedResult:
 
 
 def train_loader(cfg: Config, workers: int | None = None) -> DataLoader:
-    """A torch DataLoader with the training loader's settings (see :func:`framework.engine.builders.train_loader_cfg`)."""
+    """A torch DataLoader with the training loader's settings (see :func:`llie.engine.builders.train_loader_cfg`)."""
     data = to_plain(cfg.get("data") or {})
     workers = int(data.get("num_workers", 0) if workers is None else workers)
     dataset = build_dataset(cfg, "train")

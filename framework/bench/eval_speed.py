@@ -1,4 +1,4 @@
-"""Evaluation speed: our vectorised PSNR/SSIM (:mod:`framework.metrics`) vs. a scikit-image per-image loop.
+"""Evaluation speed: our vectorised PSNR/SSIM (:mod:`llie.metrics`) vs. a scikit-image per-image loop.
 
 Both sides score the same images held in memory (decoding is common to both and left out): ours takes float
 ``B×3×H×W`` tensors in batches of same-size images, scikit-image gets each image as 8-bit ``H×W×3`` arrays, the

@@ -2,7 +2,7 @@
 peak memory.
 
 Memory is only honest in a fresh process (a process's peak RSS never goes down, and allocators keep freed memory), so
-:func:`bench_models` measures each config in its own ``python -m framework.bench.model_worker`` subprocess, which
+:func:`bench_models` measures each config in its own ``python -m llie.bench.model_worker`` subprocess, which
 calls :func:`measure_model` and prints one JSON line. ``peak_rss_mib`` is the process's high-water mark
 (``getrusage``), ``rss_delta_mib`` its growth over the baseline taken after imports and plugin loading, i.e. what
 building and running the model added; on CUDA ``cuda_peak_mib`` is ``torch.cuda.max_memory_allocated``.
@@ -218,12 +218,12 @@ def _worker_env(threads: int | None) -> dict:
 
 
 class _Worker:
-    """A ``python -m framework.bench.model_worker`` process answering one line per command."""
+    """A ``python -m llie.bench.model_worker`` process answering one line per command."""
 
     def __init__(self, spec: dict) -> None:
         self.spec = spec
         self.stderr = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([sys.executable, "-m", "framework.bench.model_worker", json.dumps(spec)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "llie.bench.model_worker", json.dumps(spec)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True,
                                      env=_worker_env(spec.get("threads")))
         self.error: str | None = None

@@ -1,10 +1,10 @@
-"""``python -m framework.bench.model_worker SPEC_JSON`` — one config's model measured in this fresh process.
+"""``python -m llie.bench.model_worker SPEC_JSON`` — one config's model measured in this fresh process.
 
 Protocol (one line per answer on stdout; the model's own logs go to stderr): after building the model and its
 warm-up forwards the worker prints ``READY``; then it reads commands from stdin: ``time`` runs one timed forward and
 answers ``TIME <seconds>``; ``done`` answers ``LLIE_BENCH_RESULT {json row}`` (latency summarised over the timed
 forwards, peak memory, FLOPs) and exits. An expected failure (a config error) is answered at any point with
-``LLIE_BENCH_RESULT {"config", "error"}``. Driven by :func:`framework.bench.model_cost.run_workers`.
+``LLIE_BENCH_RESULT {"config", "error"}``. Driven by :func:`llie.bench.model_cost.run_workers`.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None, commands=None) -> int:
 
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python -m framework.bench.model_worker SPEC_JSON", file=sys.stderr)
+        print("usage: python -m llie.bench.model_worker SPEC_JSON", file=sys.stderr)
         return 2
     spec = json.loads(argv[0])
     spec["size"] = tuple(spec["size"])

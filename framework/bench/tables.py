@@ -92,7 +92,7 @@ def eval_table(result: Any) -> Table:
                         f"{result.threads} torch thread(s)")
     for col in ("implementation", "median (s)", "IQR (s)", "ms / image"):
         table.add_column(col, justify="left" if col == "implementation" else "right")
-    for label, timing in (("framework.metrics (vectorised torch)", result.ours),
+    for label, timing in (("llie.metrics (vectorised torch)", result.ours),
                           ("scikit-image loop", result.skimage)):
         table.add_row(label, f"{timing.median:.3f}", f"{timing.iqr:.3f}",
                       f"{timing.median / result.n_images * 1e3:.1f}")

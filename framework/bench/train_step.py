@@ -1,6 +1,6 @@
 """Framework overhead of one training iteration: the mmengine Runner's iteration vs. a bare hand-written torch step.
 
-The Runner is built exactly as ``llie train`` builds it (:func:`framework.engine.runner.build_train_runner`) and
+The Runner is built exactly as ``llie train`` builds it (:func:`llie.engine.runner.build_train_runner`) and
 started with ``runner.train()``, so every setup step (optimiser wrapper, schedulers, hooks' ``before_run`` /
 ``before_train``) happens as in training. A lowest-priority hook then takes over at ``before_train_epoch`` and times,
 interleaved on one data batch, on the same model and optimiser:
@@ -12,7 +12,7 @@ interleaved on one data batch, on the same model and optimiser:
 - ``bare``: ``zero_grad``, forward in loss mode on the already-preprocessed batch, sum of the loss terms, backward,
   ``step`` (with the wrapper's autocast dtype, gradient clipping and accumulation mirrored, when configured).
 
-Data loading is excluded from all three (see :mod:`framework.bench.data_speed`); the loader runs with no workers so
+Data loading is excluded from all three (see :mod:`llie.bench.data_speed`); the loader runs with no workers so
 that background processes do not disturb the timings. The run then stops before any validation or checkpoint.
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@
   input content hash incl. size), an in-memory LRU in front, training crops cut out of full-image features.
 * :class:`PriorCacheHook` / :func:`hook_from_config` — switch it on for an mmengine run from ``prior_cache:``.
 * :func:`install` — the same outside a runner.
-* :mod:`framework.cache.bench` — cached vs uncached sweep benchmark.
+* :mod:`llie.cache.bench` — cached vs uncached sweep benchmark.
 """
 from .hook import PriorCacheHook, cacheable_prior, hook_from_config, install
 from .prior_cache import CacheStats, PriorCache, iter_full_images

@@ -5,7 +5,7 @@ A :class:`PriorCache` is the model's ``prior_feature_fn`` (see ``SemanticPriorMo
 * an **uncropped, unaugmented input** (evaluation, or full-image training) is keyed by its own content hash: served
   from the cache, or computed, stored and served (the stored, rounded copy, so a warm and a cold run see the same
   numbers);
-* a **training crop** (``mode: window``) is cut out of its full image's entry (:mod:`framework.cache.windows`); the
+* a **training crop** (``mode: window``) is cut out of its full image's entry (:mod:`llie.cache.windows`); the
   full images are computed before training by :meth:`PriorCache.prepare`, which reads each once from the training
   dataset (``full_low_images()``). A crop whose full image is unknown or was evicted, or whose input is padded beyond
   the crop, falls back to the exact computation;

@@ -6,7 +6,7 @@ On a shared CPU give ``--threads 1``: multi-threaded kernels slow down badly whe
 - ``train-step CONFIG``: the mmengine Runner's training iteration vs. a bare torch loop (overhead ratio);
 - ``eval --pairs LOW HIGH | --synthetic N``: vectorised PSNR/SSIM vs. a scikit-image loop (speed ratio, max |Δ|);
 - ``data CONFIG``: training-pipeline images/s vs. the model's step rate;
-- ``prior-cache``: sweep cells trained without vs. with the prior-feature cache (:mod:`framework.cache.bench`).
+- ``prior-cache``: sweep cells trained without vs. with the prior-feature cache (:mod:`llie.cache.bench`).
 """
 from __future__ import annotations
 
@@ -193,7 +193,7 @@ def _call_with_known(fn: Any, candidates: dict[str, Any]) -> Any:
     missing = [n for n, p in params.items() if p.default is inspect.Parameter.empty and n not in kwargs
                and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
     if missing:
-        raise ConfigError(f"llie bench prior-cache: framework.cache.bench.{fn.__name__} needs {missing}, which "
+        raise ConfigError(f"llie bench prior-cache: llie.cache.bench.{fn.__name__} needs {missing}, which "
                           "this command does not provide")
     return fn(**kwargs)
 
@@ -202,11 +202,11 @@ def run_prior_cache(args: argparse.Namespace) -> int:
     try:
         from ..cache import bench as cache_bench
     except ImportError as exc:
-        raise LLIEError("llie bench prior-cache: the prior-feature cache (framework.cache.bench) is not available "
+        raise LLIEError("llie bench prior-cache: the prior-feature cache (llie.cache.bench) is not available "
                         f"in this installation ({exc})") from None
     for name in ("compare", "format_table"):
         if not hasattr(cache_bench, name):
-            raise LLIEError(f"llie bench prior-cache: framework.cache.bench has no '{name}'")
+            raise LLIEError(f"llie bench prior-cache: llie.cache.bench has no '{name}'")
     _set_threads(args)
     cfg = None
     if args.config:

@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mmengine.config import Config
-
-from ..config import load_config
+if TYPE_CHECKING:
+    from mmengine.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +27,16 @@ def add_skip_bad_pairs_arg(parser: argparse.ArgumentParser) -> None:
                              "of failing; sets skip_bad_pairs: true on every dataset of the config")
 
 
-def resolve_config(args: argparse.Namespace) -> Config:
+def resolve_config(args: argparse.Namespace) -> "Config":
+    from ..config import load_config
+
     cfg = load_config(args.config, args.overrides)
     if getattr(args, "skip_bad_pairs", False):
         set_skip_bad_pairs(cfg)
     return cfg
 
 
-def set_skip_bad_pairs(cfg: Config) -> list[str]:
+def set_skip_bad_pairs(cfg: "Config") -> list[str]:
     """Set ``skip_bad_pairs: true`` on the config's paired datasets (``data.train/val/test``); returns the keys set.
 
     Datasets that are not paired-image datasets (a third party's) do not take the option; they are left as they are,
@@ -59,6 +61,6 @@ def set_skip_bad_pairs(cfg: Config) -> list[str]:
     return done
 
 
-def default_work_dir(cfg: Config) -> Path:
+def default_work_dir(cfg: "Config") -> Path:
     name = (cfg.get("experiment") or {}).get("name") or Path(cfg.filename).stem
     return Path(cfg.get("work_dir") or Path("work_dirs") / name)

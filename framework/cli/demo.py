@@ -7,16 +7,13 @@ import argparse
 import json
 from pathlib import Path
 
-from ..config import load_config
-from ..paths import EXPERIMENTS, sample_data_dir
-
-DEMO_SWEEP = EXPERIMENTS / "ablations" / "demo.yaml"
+DEMO_SWEEP = "experiments/ablations/demo.yaml"  # the shipped sweep (found from any folder)
 REAL_SAMPLE = "lol_sample"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run the demo ablation sweep, write its report, print before/after PSNR/SSIM")
-    p.add_argument("--sweep", default=str(DEMO_SWEEP), help="sweep file (default: experiments/ablations/demo.yaml)")
+    p.add_argument("--sweep", default=DEMO_SWEEP, help="sweep file (default: experiments/ablations/demo.yaml)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override applied to every cell")
     p.add_argument("--work-dir", default="work_dirs", help="sweep work dirs go to <work-dir>/<sweep name>")
@@ -27,6 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def real_sample_metrics(run_dir: Path, sample: Path) -> dict:
     """A trained cell's PSNR/SSIM on the real sample pairs (cached in the run dir: DONE cells never change)."""
+    from ..config import load_config
     from ..engine.runner import evaluate
     from ..engine.training import last_checkpoint, load_trained_model
     from ..registry import build
@@ -51,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from ..sweep.launch import run_sweep
     from ..sweep.plan import make_plan
     from ..sweep.spec import load_sweep
+    from ..paths import sample_data_dir
     from ..sweep.store import read_store
 
     spec = load_sweep(args.sweep)

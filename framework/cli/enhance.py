@@ -10,14 +10,13 @@ import sys
 import time
 from pathlib import Path
 
-import torch
+from typing import TYPE_CHECKING
 
-from ..data.io import IMAGE_SUFFIXES, read_image, write_image
-from ..engine.safety import check_output_dir
-from ..engine.tiling import batch_same_size, enhance_tensor
-from ..engine.training import load_trained_model
 from ..errors import DataError, LLIEError
 from .common import add_config_args, resolve_config
+
+if TYPE_CHECKING:
+    import torch
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,6 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def list_inputs(path: Path) -> list[Path]:
+    from ..data.io import IMAGE_SUFFIXES
+
     if path.is_file():
         return [path]
     if path.is_dir():
@@ -43,15 +44,24 @@ def list_inputs(path: Path) -> list[Path]:
     raise DataError(f"input not found: {path}")
 
 
-def load_batch(paths: list[Path]) -> torch.Tensor:
+def load_batch(paths: list[Path]) -> "torch.Tensor":
+    import torch
+
+    from ..data.io import read_image
+
     return torch.stack([torch.from_numpy(read_image(p)).permute(2, 0, 1) for p in paths]).contiguous()
 
 
-@torch.no_grad()
 def enhance_batch(model, paths: list[Path], out_dir: Path, tile: int, overlap: int) -> list[Path]:
+    import torch
+
+    from ..data.io import write_image
+    from ..engine.tiling import enhance_tensor
+
     x = load_batch(paths)
-    out = enhance_tensor(lambda t: model(t, mode="tensor"), x, tile=tile or None, overlap=overlap,
-                         multiple=model.pad_multiple).clamp(0, 1)
+    with torch.no_grad():
+        out = enhance_tensor(lambda t: model(t, mode="tensor"), x, tile=tile or None, overlap=overlap,
+                             multiple=model.pad_multiple).clamp(0, 1)
     written = []
     for src, img in zip(paths, out):
         dst = out_dir / f"{src.stem}.png"
@@ -61,6 +71,10 @@ def enhance_batch(model, paths: list[Path], out_dir: Path, tile: int, overlap: i
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..engine.safety import check_output_dir
+    from ..engine.tiling import batch_same_size
+    from ..engine.training import load_trained_model
+
     cfg = resolve_config(args)
     files = list_inputs(Path(args.input))
     out_dir = Path(args.output_dir)

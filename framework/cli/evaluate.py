@@ -12,12 +12,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..engine.builders import build_dataset, without_bad_pairs
-from ..engine.runner import EvalResult, evaluate
-from ..engine.safety import check_output_file
-from ..engine.training import load_trained_model
-from ..registry import build
+from typing import TYPE_CHECKING
+
 from .common import add_config_args, add_skip_bad_pairs_arg, default_work_dir, resolve_config
+
+if TYPE_CHECKING:
+    from ..engine.runner import EvalResult
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def print_table(result: EvalResult, title: str) -> None:
+def print_table(result: "EvalResult", title: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -58,6 +58,12 @@ def write_json(payload: dict, path: str | Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..engine.builders import build_dataset, without_bad_pairs
+    from ..engine.runner import evaluate
+    from ..engine.safety import check_output_file
+    from ..engine.training import load_trained_model
+    from ..registry import build
+
     cfg = resolve_config(args)
     if args.json_out:  # before any work: a long evaluation must not be lost to an unwritable output path
         check_output_file(args.json_out)

@@ -1,6 +1,6 @@
 """``llie`` — the command line: train, eval, enhance, plugins, demo (and later sweep, report, bench).
 
-Every expected failure is an :class:`~framework.errors.LLIEError`; it is printed as one line and the exit status is
+Every expected failure is an :class:`~llie.errors.LLIEError`; it is printed as one line and the exit status is
 2. Anything else is a bug and keeps its traceback.
 """
 from __future__ import annotations

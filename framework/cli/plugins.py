@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..plugin_door import ensure_plugins_loaded
-from ..registry import REGISTRIES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -15,6 +13,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
+
+    from ..plugin_door import ensure_plugins_loaded
+    from ..registry import REGISTRIES
 
     state = ensure_plugins_loaded()
     table = Table(title="llie components")

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 
-from ..sweep.plan import SweepPlan, make_plan
-from ..sweep.spec import load_sweep
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..sweep.plan import SweepPlan
 
 STATUS_STYLE = {"DONE": "green", "running": "cyan", "partial": "yellow", "pending": "dim"}
 
@@ -26,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def print_plan(plan: SweepPlan) -> None:
+def print_plan(plan: "SweepPlan") -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -45,6 +47,8 @@ def print_plan(plan: SweepPlan) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
+    from ..sweep.plan import make_plan
+    from ..sweep.spec import load_sweep
 
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {args.workers}")

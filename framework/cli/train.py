@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..engine.training import train
 from .common import add_config_args, add_skip_bad_pairs_arg, default_work_dir, resolve_config
 
 
@@ -18,6 +17,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..engine.training import train
+
     cfg = resolve_config(args)
     work_dir = args.work_dir or default_work_dir(cfg)
     result = train(cfg, work_dir, resume=not args.no_resume, progress=not args.no_progress)

@@ -67,7 +67,7 @@ def _load_point_sample_module(ops_dir: Path) -> types.ModuleType:
 
 
 def _build_shim(ops_dir: Path) -> types.ModuleType:
-    shim = types.ModuleType("mmcv.ops", "Stand-in for mmcv.ops without compiled ops (see framework.compat).")
+    shim = types.ModuleType("mmcv.ops", "Stand-in for mmcv.ops without compiled ops (see llie.compat).")
     setattr(shim, _MARKER, True)
     shim.__path__ = []  # a package with no importable submodules besides the one registered below
     point_sample_module = _load_point_sample_module(ops_dir)

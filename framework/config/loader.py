@@ -14,6 +14,7 @@ import yaml
 from mmengine.config import Config, ConfigDict
 
 from ..errors import ConfigError, did_you_mean
+from ..paths import shipped_config
 from .schema import validate
 
 
@@ -101,8 +102,11 @@ def to_plain(obj: Any) -> Any:
 
 
 def load_config(path: str | Path, overrides: Iterable[str] = ()) -> Config:
-    """Resolve ``path`` (+ ``_base_`` chain) and overrides into a validated mmengine ``Config``."""
-    path = Path(path)
+    """Resolve ``path`` (+ ``_base_`` chain) and overrides into a validated mmengine ``Config``.
+
+    ``experiments/...`` paths that do not exist from the working directory name llie's shipped configs.
+    """
+    path = shipped_config(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     if path.suffix not in (".yaml", ".yml"):

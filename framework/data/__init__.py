@@ -1,8 +1,8 @@
 """Data layer: image I/O, paired augmentations, the five published benchmark layouts and synthetic pairs.
 
 Every dataset yields ``{'inputs': low 3×H×W, 'data_samples': {'gt': high 3×H×W, 'name', 'low_path', 'high_path'}}``
-with float32 values in ``[0, 1]``; see :mod:`framework.data.paired` for the processing order and randomness, and
-:mod:`framework.data.io` for how files become pixel values.
+with float32 values in ``[0, 1]``; see :mod:`llie.data.paired` for the processing order and randomness, and
+:mod:`llie.data.io` for how files become pixel values.
 """
 from .io import IMAGE_SUFFIXES, image_size, is_image_file, read_image, write_image
 from .lol import LOLv1, LOLv2Real, LOLv2Synthetic

@@ -20,9 +20,9 @@ files become pixel values:
   ``INTER_LINEAR`` — exactly what the published SID/SMID loaders do (``cv2.resize`` on the raw array, then ``/255``),
   so metrics measured after a resize match theirs to the bit.
 
-Any missing, empty (0 bytes), truncated or undecodable file raises :class:`~framework.errors.DataError` naming the
+Any missing, empty (0 bytes), truncated or undecodable file raises :class:`~llie.errors.DataError` naming the
 file and the reason. :func:`write_image` writes 8-bit PNG or JPEG (by suffix) atomically; a folder it cannot write
-to (read-only, full, a file in the way) raises :class:`~framework.errors.DataError` naming the output path.
+to (read-only, full, a file in the way) raises :class:`~llie.errors.DataError` naming the output path.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@
   ``root`` may be the LOLv2 folder or ``Synthetic`` itself.
 
 Folder names are matched case-insensitively. Options beyond ``root`` and ``split``: see
-:class:`framework.data.paired.PairedImageDataset`.
+:class:`llie.data.paired.PairedImageDataset`.
 """
 from __future__ import annotations
 

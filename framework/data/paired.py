@@ -16,7 +16,7 @@ what was done; of the equivalent ways to write a flip/rotation the one with the 
 transform that is not a crop/flip/rotation makes ``crop_box`` ``[-1, -1, -1, -1]`` (geometry unknown).
 :meth:`PairedImageDataset.full_low_images` yields every full low image once, without crop or augmentation.
 
-Processing order per item: read both images (:func:`framework.data.io.read_image`; ``resize`` happens while reading,
+Processing order per item: read both images (:func:`llie.data.io.read_image`; ``resize`` happens while reading,
 in the file's own dtype) -> check both have the same size -> random crop (``crop_size``) -> flips and 90° rotations
 (``augment``) -> tensors.
 

@@ -2,7 +2,7 @@
 
 Each transform is ``t(low, high, rng) -> (low, high)`` on ``H×W×C`` numpy arrays. All randomness comes from the
 ``np.random.Generator`` passed in, never from global state, so a dataset that seeds the generator per item (see
-:class:`framework.data.paired.PairedImageDataset`) is reproducible across runs and DataLoader workers. Outputs may
+:class:`llie.data.paired.PairedImageDataset`) is reproducible across runs and DataLoader workers. Outputs may
 be views with negative strides; call ``np.ascontiguousarray`` before handing them to torch.
 """
 from __future__ import annotations

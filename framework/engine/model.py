@@ -108,7 +108,7 @@ class SemanticPriorModel(BaseModel):
 
     def prior_features(self, low: Tensor, data_samples: dict | None = None) -> PriorFeatures | None:
         """The image prior's features of ``low``; ``data_samples`` tell a prior-feature cache where ``low`` came
-        from (source image, crop window, flips; see :mod:`framework.data.paired`)."""
+        from (source image, crop window, flips; see :mod:`llie.data.paired`)."""
         if self.image_prior is None:
             return None
         if self.prior_feature_fn is not None:

@@ -19,7 +19,7 @@ Config keys (``train.*``) and what they do:
   on the output is untouched, and validation keeps full precision.
 
 DataLoader workers, pinned memory and persistent workers are ``data.num_workers`` / ``data.pin_memory`` /
-``data.persistent_workers`` (see :func:`framework.engine.builders.train_loader_cfg`).
+``data.persistent_workers`` (see :func:`llie.engine.builders.train_loader_cfg`).
 """
 from __future__ import annotations
 

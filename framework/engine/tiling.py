@@ -134,7 +134,7 @@ def batch_same_size(paths: Iterable[str | Path], max_batch: int = 8,
                     size_of: Callable[[Path], tuple[int, int]] | None = None) -> list[list[Path]]:
     """Group ``paths`` into batches of images with equal size (at most ``max_batch`` each), in first-seen order.
 
-    ``size_of`` reads an image's size (default: :func:`framework.data.io.image_size`, header only); sizes that cannot
+    ``size_of`` reads an image's size (default: :func:`llie.data.io.image_size`, header only); sizes that cannot
     be read are left to fail on decoding, each alone in its batch.
     """
     if size_of is None:

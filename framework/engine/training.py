@@ -39,7 +39,7 @@ def _save_untrained(model: Any, work_dir: Path) -> Path:
 def train(cfg: Config, work_dir: str | Path, *, resume: bool = True, progress: bool = True) -> TrainResult:
     """Train ``cfg`` in ``work_dir`` (resuming from its last checkpoint) and validate at the end.
 
-    With ``train.stages`` the stages run one after another (see :mod:`framework.engine.stages`).
+    With ``train.stages`` the stages run one after another (see :mod:`llie.engine.stages`).
     """
     work_dir = Path(work_dir)
     check_output_dir(work_dir)  # an unusable work dir fails in one line before anything is built

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from mmengine.evaluator import BaseMetric
 
-from framework.errors import DataError
+from llie.errors import DataError
 
 from .functional import psnr, ssim
 from .protocols import MetricProtocol, get_protocol

@@ -17,7 +17,7 @@ Float32 has 24 bits of mantissa; 8-bit SSIM filters squares of values up to 255�
 What remains is float32 rounding inside the Gaussian filter. Measured against the float64 path: ≤ 3e-7 on the LOL
 pairs and scikit-image's photos; synthetic worst cases made of large flat regions at two extreme grey levels reach
 ≈ 5e-6 (a local centre per window would be needed to do better, which a convolution cannot have).
-``precision='exact'`` in :mod:`framework.metrics.functional` is the float64 reference.
+``precision='exact'`` in :mod:`llie.metrics.functional` is the float64 reference.
 
 Speed comes from doing little per pixel and touching memory rarely. On CPU each colour plane of each image is one
 task done entirely with OpenCV kernels (:class:`_OpenCVPlane`): 8-bit levels, 16-bit centred sums and differences,

@@ -1,17 +1,17 @@
-"""PSNR and SSIM on image batches, under a named protocol (see :mod:`framework.metrics.protocols`).
+"""PSNR and SSIM on image batches, under a named protocol (see :mod:`llie.metrics.protocols`).
 
 A batch ``B×C×H×W`` (C = 3 for RGB, or 1 for gray) gives ``Tensor[B]`` (float64) with one score per image, identical
 to scoring the images one by one. Any device works; on CPU the per-pixel work runs in OpenCV kernels
-(:mod:`framework.metrics.opencv_backend`), elsewhere in torch.
+(:mod:`llie.metrics.opencv_backend`), elsewhere in torch.
 
 Two precisions, chosen per call with ``precision=``:
 
 - ``"fast"`` (default): SSIM filtered in float32 with centred sum/difference statistics
-  (:mod:`framework.metrics.fast_ssim`): within ~3e-7 of the float64 values on natural images, ≈ 5e-6 on synthetic
+  (:mod:`llie.metrics.fast_ssim`): within ~3e-7 of the float64 values on natural images, ≈ 5e-6 on synthetic
   worst cases. Its 8-bit rounding is done in float32, so a float32 input that lands exactly on a half level may
   round the other way (≈ 1e-9 per such pixel). PSNR keeps float32 differences with a float64 sum (≤ 1e-6 dB).
 - ``"exact"``: every step in float64 as scikit-image computes it (agreement ~1e-15), 8-bit levels rounded exactly
-  (:mod:`framework.metrics.eight_bit`). Use it when results must match a float64 reference bit for bit.
+  (:mod:`llie.metrics.eight_bit`). Use it when results must match a float64 reference bit for bit.
 
 ``psnr_ssim`` returns both metrics and shares the clamping, cropping and rounding between them.
 """

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from framework.errors import ConfigError, did_you_mean
+from llie.errors import ConfigError, did_you_mean
 
 #: Protocol name -> the defaults it stands for; the options (crop, Y, GT mean) may be overridden on either.
 _KNOWN: dict[str, dict[str, Any]] = {
@@ -76,7 +76,7 @@ def get_protocol(name: str | MetricProtocol, **overrides: Any) -> MetricProtocol
     """The protocol called ``name`` with the given option ``overrides`` (``crop_border``, ``y_channel``, ``gt_mean``).
 
     A :class:`MetricProtocol` passed as ``name`` is returned with the overrides applied, so callers can accept either.
-    Unknown names or options raise :class:`~framework.errors.ConfigError`.
+    Unknown names or options raise :class:`~llie.errors.ConfigError`.
     """
     options = {f.name for f in fields(MetricProtocol)} - {"name"}
     unknown = sorted(set(overrides) - options)

@@ -1,4 +1,4 @@
-"""Rendering :class:`~framework.report.tables.Table` objects as Markdown, LaTeX (booktabs) and HTML fragments.
+"""Rendering :class:`~llie.report.tables.Table` objects as Markdown, LaTeX (booktabs) and HTML fragments.
 
 Markdown marks best with ``**x**`` and second with ``<u>x</u>``; LaTeX with ``\\textbf{}`` / ``\\underline{}`` (needs
 ``\\usepackage{booktabs}``); HTML with ``<b>`` / ``<u>``. Missing values show as a dash.

@@ -2,8 +2,8 @@
 input | each method's output | ground truth | each distinct segmentation prior's argmax map (fixed colours).
 
 Each method's output comes from one cell (the smallest seed): its ``config.yaml`` is loaded with
-:func:`framework.config.load_config` and its checkpoint (see :func:`find_checkpoint`) with
-:func:`framework.engine.training.load_trained_model`. The inputs and ground truths come from the test split of the
+:func:`llie.config.load_config` and its checkpoint (see :func:`find_checkpoint`) with
+:func:`llie.engine.training.load_trained_model`. The inputs and ground truths come from the test split of the
 first method's config. A prior panel appears for every distinct image prior (by ``identity()``) whose features
 carry logits; priors without logits and models without priors add no panel. A cell that cannot be loaded is left
 out of the grid with a note rather than failing the report.

@@ -42,7 +42,7 @@ def rebuild_store(sweep_dir: str | Path) -> None:
     try:
         from ..sweep.store import rebuild  # type: ignore[import-not-found]
     except ImportError as exc:
-        raise LLIEError(f"--rebuild needs framework.sweep.store.rebuild, which cannot be imported here "
+        raise LLIEError(f"--rebuild needs llie.sweep.store.rebuild, which cannot be imported here "
                         f"({exc}); rerun without --rebuild or update the installation") from None
     rebuild(Path(sweep_dir))
 

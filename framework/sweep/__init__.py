@@ -3,8 +3,8 @@ directories → an executor (local processes or Slurm through submitit) → one 
 
 Modules, in the order a sweep flows through them: :mod:`.spec` (the sweep file), :mod:`.cells` (resolved configs,
 ids, run directories), :mod:`.plan` (cells + statuses), :mod:`.launch` (the sweep lock and the run),
-:mod:`.executors`, :mod:`.run_cell` (one cell, also ``python -m framework.sweep.run_cell RUN_DIR``) and
-:mod:`.store` (``results.parquet``; :func:`~framework.sweep.store.rebuild` recreates it from the run directories).
+:mod:`.executors`, :mod:`.run_cell` (one cell, also ``python -m llie.sweep.run_cell RUN_DIR``) and
+:mod:`.store` (``results.parquet``; :func:`~llie.sweep.store.rebuild` recreates it from the run directories).
 """
 from .cells import Cell, build_cells, cell_id
 from .plan import PlannedCell, SweepPlan, make_plan

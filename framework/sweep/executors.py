@@ -2,7 +2,7 @@
 
 - ``local`` with ``workers: 1``: one cell after the other in this process (the engine's progress bars show).
 - ``local`` with ``workers: N``: up to N cells at once, each in its own process
-  (``python -m framework.sweep.run_cell RUN_DIR``, output in ``<run_dir>/cell.log``; ``OMP_NUM_THREADS`` defaults to
+  (``python -m llie.sweep.run_cell RUN_DIR``, output in ``<run_dir>/cell.log``; ``OMP_NUM_THREADS`` defaults to
   the CPU count / N so workers do not fight over cores).
 - ``slurm``: one submitit job array of the pending cells (``AutoExecutor`` with the partition, time limit, GPUs and
   array concurrency limit from the sweep file; submitit's files in ``<sweep_dir>/submitit/``, the job's log paths
@@ -11,7 +11,7 @@
 
 A failed cell is reported with its id and log path and the others go on; the sweep reports every failure at the end.
 
-Multi-GPU cells: see :mod:`framework.sweep.run_cell` (torchrun / Slurm ``tasks_per_node``; rank 0 evaluates and
+Multi-GPU cells: see :mod:`llie.sweep.run_cell` (torchrun / Slurm ``tasks_per_node``; rank 0 evaluates and
 stores).
 """
 from __future__ import annotations
@@ -75,7 +75,7 @@ def run_processes(cells: list[PlannedCell], workers: int, progress: SweepProgres
             while queue and len(running) < workers:
                 planned = queue.pop(0)
                 log = open(planned.run_dir / CELL_LOG, "a")
-                cmd = [sys.executable, "-m", "framework.sweep.run_cell", str(planned.run_dir.resolve()),
+                cmd = [sys.executable, "-m", "llie.sweep.run_cell", str(planned.run_dir.resolve()),
                        "--no-progress"]
                 proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
                 running[proc.pid] = (proc, planned, time.perf_counter(), log)

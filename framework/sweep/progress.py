@@ -54,7 +54,7 @@ class SweepProgress:
                                f"{label}")
 
     def finished(self, outcome: Any, label: str = "", running: int = 0) -> None:
-        """Count one outcome (see :class:`~framework.sweep.run_cell.CellOutcome`); failures are always printed."""
+        """Count one outcome (see :class:`~llie.sweep.run_cell.CellOutcome`); failures are always printed."""
         if outcome.status in ("done", "skipped"):
             self.done += 1
         elif outcome.status == "failed":

@@ -3,7 +3,7 @@
 
 Everything a cell needs is in its run directory (``config.yaml`` + ``cell.json``, written by the sweep), so the same
 entry point serves every executor: in-process (:func:`run_cell`), one process per cell
-(``python -m framework.sweep.run_cell RUN_DIR``) and submitit jobs (:func:`run_cell_job`).
+(``python -m llie.sweep.run_cell RUN_DIR``) and submitit jobs (:func:`run_cell_job`).
 
 Crash safety, step by step: training resumes from the run dir's last checkpoint (a checkpoint cut short by a kill is
 detected and the pointer moved to the newest intact one); ``metrics.json`` is written atomically and, once there, is
@@ -14,7 +14,7 @@ only the part after resuming); ``eval_time_s`` is per protocol.
 While a cell runs, it holds ``<run_dir>/.cell.lock``; a second runner of the same cell (an orphaned worker, a Slurm job
 still running after its sweep process was stopped) is refused and reported as ``busy``.
 
-Distributed training inside a cell: run the cell under ``torchrun --nproc_per_node N -m framework.sweep.run_cell
+Distributed training inside a cell: run the cell under ``torchrun --nproc_per_node N -m llie.sweep.run_cell
 RUN_DIR`` (or a Slurm executor with ``tasks_per_node: N``); only rank 0 (``RANK``/``SLURM_PROCID``) evaluates, stores
 and marks ``DONE``, the others only train. The engine must hand mmengine's Runner a ``launcher`` ('pytorch' under
 torchrun, 'slurm' under srun) for the ranks to join one process group.
@@ -253,7 +253,7 @@ def run_cell_job(run_dir: str) -> CellOutcome:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m framework.sweep.run_cell", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m llie.sweep.run_cell", description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", help="a run directory prepared by 'llie sweep' (holds config.yaml and cell.json)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)

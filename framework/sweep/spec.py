@@ -4,7 +4,7 @@ A sweep file holds one ``sweep:`` mapping::
 
     sweep:
       name: demo                                   # default: the file's stem; names work_dirs/<name>/
-      base: experiments/unet/unet_synthetic.yaml   # relative to the repository root or to the sweep file
+      base: experiments/unet/unet_synthetic.yaml   # relative to the sweep file, the cwd or the shipped configs
       grid: {model.enhancer.depth: [2, 3]}         # dotted keys -> value lists; the cartesian product
       zip: [{a.b: [1, 2], c.d: [x, y]}]            # groups of keys varied together (one grid dimension each)
       include: [{model.enhancer: {type: GammaCorrection}}]   # extra override sets, added as they are
@@ -18,7 +18,7 @@ A sweep file holds one ``sweep:`` mapping::
 
 Keys must exist in the base config (a ``+`` prefix adds a new one, as with ``--set``). With neither ``grid`` nor
 ``zip`` the sweep is just its ``include`` entries (``include: [{}]`` is the base config itself). Every problem is
-one :class:`~framework.errors.ConfigError` line naming the file and the key.
+one :class:`~llie.errors.ConfigError` line naming the file and the key.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ import yaml
 
 from ..config import apply_overrides, load_config, to_plain
 from ..errors import ConfigError, did_you_mean
-from ..paths import REPO_ROOT
+from ..paths import CONFIG_ROOT, shipped_config
 from .datasets import data_section, dataset_file
 
 #: Keys a cell may not vary (they have their own sweep field or would clash with a results-table column).
@@ -68,7 +68,7 @@ def canonical(value: Any) -> str:
 
 
 def override_text(key: str, value: Any) -> str:
-    """``key=value`` for :func:`framework.config.apply_overrides`; YAML text so the value reads back unchanged."""
+    """``key=value`` for :func:`llie.config.apply_overrides`; YAML text so the value reads back unchanged."""
     text = yaml.safe_dump(value, default_flow_style=True, width=1 << 20, allow_unicode=True).strip()
     if text.endswith("\n..."):
         text = text[: -len("\n...")]
@@ -289,9 +289,10 @@ def _parse_protocols(raw: list, source: Path) -> list[ProtocolSpec]:
 
 
 def resolve_base(base: str, source: Path) -> Path:
-    """The base config path: absolute, or relative to the repository root, or to the sweep file's folder."""
+    """The base config path: absolute, or relative to the sweep file's folder, the working directory or the shipped
+    configs' root (``experiments/...`` names llie's own configs from any folder)."""
     path = Path(base)
-    candidates = [path] if path.is_absolute() else [REPO_ROOT / path, source.parent / path]
+    candidates = [path] if path.is_absolute() else [source.parent / path, Path.cwd() / path, CONFIG_ROOT / path]
     for candidate in candidates:
         if candidate.is_file():
             return candidate.resolve()
@@ -320,7 +321,7 @@ def _read(path: Path) -> dict:
 
 def load_sweep(path: str | Path, *, check_keys: bool = True) -> SweepSpec:
     """Parse and check a sweep file; ``check_keys`` also tries every key on the base config."""
-    path = Path(path)
+    path = shipped_config(path)
     raw = _read(path)
     _check_fields(raw, _SWEEP_FIELDS, "sweep", path)
     if "base" not in raw:

@@ -1,5 +1,5 @@
 """Built-in plugin 'baselines': comparison rows without priors — Retinexformer and classical training-free methods."""
-from framework import hookimpl
+from llie import hookimpl
 
 from .gamma import GammaCorrection
 from .histogram import HistogramEqualization

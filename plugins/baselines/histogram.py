@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from framework.errors import ConfigError
-from framework.interfaces import Enhancer, PriorFeatures, Retinex
+from llie.errors import ConfigError
+from llie.interfaces import Enhancer, PriorFeatures, Retinex
 
 from .color import rgb_to_ycbcr, ycbcr_to_rgb
 

@@ -18,9 +18,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from framework.errors import ConfigError
-from framework.interfaces import Enhancer, PriorFeatures, Retinex
-from framework.layers import LayerNorm2d
+from llie.errors import ConfigError
+from llie.interfaces import Enhancer, PriorFeatures, Retinex
+from llie.layers import LayerNorm2d
 
 
 class IlluminationEstimator(nn.Module):

@@ -4,7 +4,7 @@ The test-sized ``llie-tiny-clip`` architecture is added to open_clip's catalogue
 built (or by calling :func:`register_model_configs`), not at plugin load: importing open_clip costs over a second,
 which every ``llie`` command would otherwise pay.
 """
-from framework import hookimpl
+from llie import hookimpl
 
 from .model_configs import TINY_CLIP, register_model_configs
 from .prior import CLIPTextPrior

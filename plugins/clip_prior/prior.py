@@ -11,10 +11,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from framework.checkpoints import StateDict, load_pretrained
-from framework.errors import ConfigError, closest
-from framework.interfaces import TextPrior
-from plugins.core.priors import NORMALIZATIONS, prior_identity
+from llie.checkpoints import StateDict, load_pretrained
+from llie.errors import ConfigError, closest
+from llie.interfaces import TextPrior
+from llie.plugins.core.priors import NORMALIZATIONS, prior_identity
 
 from .model_configs import register_model_configs
 

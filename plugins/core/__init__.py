@@ -1,7 +1,7 @@
 """Built-in plugin 'core': the composed model and the "nothing here" components used by ablations
 (identity decomposition, no image prior, no text prior)."""
-from framework import hookimpl
-from framework.engine.model import SemanticPriorModel
+from llie import hookimpl
+from llie.engine.model import SemanticPriorModel
 
 from .identity import IdentityDecomposer
 from .priors import NoPrior, NoTextPrior

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from framework.interfaces import Decomposer, Retinex
+from llie.interfaces import Decomposer, Retinex
 
 
 class IdentityDecomposer(Decomposer):

@@ -14,8 +14,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from framework.errors import ConfigError
-from framework.interfaces import ImagePrior, PriorFeatures, TextPrior
+from llie.errors import ConfigError
+from llie.interfaces import ImagePrior, PriorFeatures, TextPrior
 
 #: mean/std of each normalisation on the [0, 1] scale; SAM's pixel mean/std (123.675…/58.395… on 0..255) are ImageNet's
 NORMALIZATIONS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]] | None] = {

@@ -1,10 +1,10 @@
 """Built-in plugin 'datasets': the paired-folder layout, the five published LLIE benchmarks and synthetic pairs.
 
 Registered through the ``llie.plugins`` entry point like any third-party plugin; the classes live in
-:mod:`framework.data`.
+:mod:`llie.data`.
 """
-from framework import hookimpl
-from framework.data import DATASET_CLASSES
+from llie import hookimpl
+from llie.data import DATASET_CLASSES
 
 
 @hookimpl

@@ -1,5 +1,5 @@
 """Built-in plugin 'deepspg': the semantic-aware enhancer of the DeepSPG reference configuration."""
-from framework import hookimpl
+from llie import hookimpl
 
 from .enhancer import SemanticAwareEnhancer
 

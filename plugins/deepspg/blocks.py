@@ -9,9 +9,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from framework.errors import ConfigError
+from llie.errors import ConfigError
 
-from framework.layers import LayerNorm2d
+from llie.layers import LayerNorm2d
 
 from .layers import ATTENTION_SCALINGS, GatedDConvFFN, channel_attention, check_heads
 

@@ -24,8 +24,8 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import Tensor, nn
 
-from framework.errors import ConfigError
-from framework.interfaces import Enhancer, PriorFeatures, Retinex
+from llie.errors import ConfigError
+from llie.interfaces import Enhancer, PriorFeatures, Retinex
 
 from .blocks import make_blocks
 from .routing import LOGITS, PriorLayout, Source, route_prior
@@ -58,7 +58,7 @@ class SemanticAwareEnhancer(Enhancer):
         sem_position: ``'decoder'`` (after each decoder level's blocks) or ``'encoder'`` (after each encoder
             level's blocks); the bottleneck SEM, when listed, runs after the bottleneck either way.
         prior_level_for_scale: ``'hierarchical'`` | ``'closest'`` | ``{scale: stride or 'logits'}`` | a list
-            aligned with ``sem_scales`` (see :mod:`plugins.deepspg.routing`).
+            aligned with ``sem_scales`` (see :mod:`llie.plugins.deepspg.routing`).
         use_logits: let the automatic routing send the prior's logits to the finest SEM scale (SKF's choice).
         prior_strides, prior_channels, prior_num_classes: the prior's layout; when absent, :meth:`bind_prior`
             fills them (constructor values win).

@@ -58,5 +58,5 @@ class GatedDConvFFN(nn.Module):
 
 def check_heads(dim: int, heads: int, where: str) -> None:
     if heads < 1 or dim % heads:
-        from framework.errors import ConfigError
+        from llie.errors import ConfigError
         raise ConfigError(f"{where}: width {dim} is not divisible by heads={heads}; choose heads dividing the width")

@@ -18,7 +18,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from framework.errors import ConfigError
+from llie.errors import ConfigError
 
 Source = int | str
 LOGITS = "logits"

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from framework.layers import LayerNorm2d
+from llie.layers import LayerNorm2d
 
 from .layers import GatedDConvFFN, channel_attention, check_heads, pointwise_then_depthwise
 

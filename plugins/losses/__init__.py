@@ -1,9 +1,9 @@
 """Built-in plugin 'losses': pixel, edge, semantic (image prior), multimodal (text prior) and decomposition terms.
 
-Each is a :class:`framework.interfaces.Loss` (``forward(pred, target, ctx) -> weighted scalar``) logged as
+Each is a :class:`llie.interfaces.Loss` (``forward(pred, target, ctx) -> weighted scalar``) logged as
 ``loss_<name>``.
 """
-from framework import hookimpl
+from llie import hookimpl
 
 from .decomposition import DecompositionLoss
 from .edge import EdgeLoss

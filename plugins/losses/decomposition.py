@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from framework.interfaces import Loss, LossContext
+from llie.interfaces import Loss, LossContext
 
 
 class DecompositionLoss(Loss):

@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from framework.errors import ConfigError
-from framework.interfaces import Loss, LossContext
+from llie.errors import ConfigError
+from llie.interfaces import Loss, LossContext
 
 from .penalties import check_kind, penalty
 

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from framework.errors import ConfigError
-from framework.interfaces import Loss, LossContext, TextPrior
+from llie.errors import ConfigError
+from llie.interfaces import Loss, LossContext, TextPrior
 
 from .frozen import weights_without_grad
 

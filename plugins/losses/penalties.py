@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from framework.errors import ConfigError
+from llie.errors import ConfigError
 
 PENALTIES = ("l1", "charbonnier", "l2")
 

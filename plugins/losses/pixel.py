@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from framework.interfaces import Loss, LossContext
+from llie.interfaces import Loss, LossContext
 
 from .penalties import check_kind, penalty
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from framework.errors import ConfigError
-from framework.interfaces import ImagePrior, Loss, LossContext, PriorFeatures
+from llie.errors import ConfigError
+from llie.interfaces import ImagePrior, Loss, LossContext, PriorFeatures
 
 from .frozen import weights_without_grad
 

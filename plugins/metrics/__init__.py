@@ -2,8 +2,8 @@
 
 Provides ``PairedImageMetric`` (PSNR/SSIM under a named protocol) in the metrics registry.
 """
-from framework import hookimpl
-from framework.metrics import PairedImageMetric
+from llie import hookimpl
+from llie.metrics import PairedImageMetric
 
 
 @hookimpl

@@ -1,9 +1,9 @@
 """Built-in plugin 'mmseg_priors': segmentation networks from mmsegmentation as frozen image priors.
 
 Registers ``HRNetPrior`` (SKF's/DeepSPG's prior) and ``SegFormerPrior``. Importing this package does not import
-mmseg; the priors do, after installing the mmcv-lite compatibility shim (:mod:`framework.compat`).
+mmseg; the priors do, after installing the mmcv-lite compatibility shim (:mod:`llie.compat`).
 """
-from framework import hookimpl
+from llie import hookimpl
 
 from .hrnet import HRNetPrior
 from .segformer import SegFormerPrior

@@ -10,10 +10,10 @@ from typing import Any, ClassVar
 
 from torch import Tensor
 
-from framework.checkpoints import load_pretrained
-from framework.errors import ConfigError
-from framework.interfaces import ImagePrior, PriorFeatures
-from plugins.core.priors import InputNormalizer, prior_identity
+from llie.checkpoints import load_pretrained
+from llie.errors import ConfigError
+from llie.interfaces import ImagePrior, PriorFeatures
+from llie.plugins.core.priors import InputNormalizer, prior_identity
 
 from .configs import build_mmseg_module, load_model_config
 

@@ -13,8 +13,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from framework.compat import ensure_mmcv_ops
-from framework.errors import ConfigError
+from llie.compat import ensure_mmcv_ops
+from llie.errors import ConfigError
 
 
 def mmseg_config_dir() -> Path:

@@ -1,6 +1,6 @@
 """Built-in plugin 'retinex': Retinex decomposers (learned RetinexNet-style, training-free max-channel) and
 illumination adjusters (gamma, learned)."""
-from framework import hookimpl
+from llie import hookimpl
 
 from .decom_net import RetinexNetDecomposer
 from .illumination import GammaIllumination, LearnedIllumination

@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from framework.errors import ConfigError
-from framework.interfaces import Decomposer, Retinex
+from llie.errors import ConfigError
+from llie.interfaces import Decomposer, Retinex
 
 from .filters import box_mean, forward_differences, rgb_to_gray
 from .weights import load_module_weights

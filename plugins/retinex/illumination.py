@@ -5,8 +5,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from framework.errors import ConfigError
-from framework.interfaces import IlluminationAdjuster
+from llie.errors import ConfigError
+from llie.interfaces import IlluminationAdjuster
 
 #: smallest illumination an adjuster returns, so the output stays in (0, 1] even where a sigmoid underflows
 MIN_ILLUMINATION = 1e-4

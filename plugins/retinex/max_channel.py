@@ -4,8 +4,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from framework.errors import ConfigError
-from framework.interfaces import Decomposer, Retinex
+from llie.errors import ConfigError
+from llie.interfaces import Decomposer, Retinex
 
 from .filters import gaussian_blur, guided_filter
 

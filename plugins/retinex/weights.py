@@ -5,7 +5,7 @@ import os
 
 from torch import nn
 
-from framework.checkpoints import load_into, load_state_dict_file, select_prefix, strip_prefixes
+from llie.checkpoints import load_into, load_state_dict_file, select_prefix, strip_prefixes
 
 
 def load_module_weights(module: nn.Module, path: str | os.PathLike[str], *, what: str,
@@ -13,7 +13,7 @@ def load_module_weights(module: nn.Module, path: str | os.PathLike[str], *, what
     """Load ``path`` into ``module`` strictly (weights-only unpickling).
 
     Accepts a bare or wrapped state dict, and also a whole model's checkpoint, whose decomposer entries carry
-    ``prefix``. Every failure is a one-line :class:`~framework.errors.CheckpointError` naming ``what`` and the file.
+    ``prefix``. Every failure is a one-line :class:`~llie.errors.CheckpointError` naming ``what`` and the file.
     """
     state = load_state_dict_file(path, what=what)
     nested = select_prefix(state, prefix)

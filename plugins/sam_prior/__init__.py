@@ -1,5 +1,5 @@
 """Built-in plugin 'sam_prior': Segment Anything's image encoder as a frozen image prior (``SAMPrior``)."""
-from framework import hookimpl
+from llie import hookimpl
 
 from .prior import SAMPrior
 

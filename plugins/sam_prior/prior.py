@@ -4,10 +4,10 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from framework.checkpoints import load_pretrained
-from framework.errors import CheckpointError, ConfigError
-from framework.interfaces import ImagePrior, PriorFeatures
-from plugins.core.priors import InputNormalizer, prior_identity
+from llie.checkpoints import load_pretrained
+from llie.errors import CheckpointError, ConfigError
+from llie.interfaces import ImagePrior, PriorFeatures
+from llie.plugins.core.priors import InputNormalizer, prior_identity
 
 from .encoder import (ENCODER_SIZES, PATCH_SIZE, build_image_encoder, ceil_div, fit_to_input_size,
                       pad_bottom_right, resize_longest_side)

@@ -1,5 +1,5 @@
 """Built-in plugin 'unet': the plain U-Net enhancer (no priors)."""
-from framework import hookimpl
+from llie import hookimpl
 
 from .unet import UNet
 

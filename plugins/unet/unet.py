@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from framework.interfaces import Enhancer, PriorFeatures, Retinex
+from llie.interfaces import Enhancer, PriorFeatures, Retinex
 
 
 def _conv_block(cin: int, cout: int) -> nn.Sequential:

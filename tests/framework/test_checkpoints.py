@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch import nn
 
-from framework.checkpoints import (load_into, load_pretrained, load_state_dict_file, select_prefix,
+from llie.checkpoints import (load_into, load_pretrained, load_state_dict_file, select_prefix,
                                    strip_prefixes, weights_digest)
-from framework.errors import CheckpointError
+from llie.errors import CheckpointError
 
 WHAT = "HRNetPrior.pretrained"
 

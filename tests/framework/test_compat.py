@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from framework.compat import mmcv_ops
-from framework.compat.mmcv_ops import ensure_mmcv_ops
+from llie.compat import mmcv_ops
+from llie.compat.mmcv_ops import ensure_mmcv_ops
 
 pytestmark = pytest.mark.skipif(mmcv_ops.has_compiled_ops(), reason="full mmcv installed: the shim is not used")
 

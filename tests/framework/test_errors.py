@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from torch._utils import ExceptionWrapper
 
-from framework.errors import DataError, user_message
+from llie.errors import DataError, user_message
 
 
 def test_plain_error_message_is_kept():

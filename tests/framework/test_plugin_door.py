@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from framework.config import load_config
-from framework.errors import RegistryError
-from framework.plugin_door import load_plugins, provider_of
-from framework.registry import build
+from llie.config import load_config
+from llie.errors import RegistryError
+from llie.plugin_door import load_plugins, provider_of
+from llie.registry import build
 
 BUILTIN = ["baselines", "clip_prior", "core", "datasets", "deepspg", "losses", "metrics", "mmseg_priors",
            "retinex", "sam_prior", "unet"]
@@ -64,7 +64,7 @@ def test_broken_plugin_warns_and_others_still_load(extra_site):
 
 def test_plugin_whose_hook_raises_leaves_nothing_registered(extra_site):
     _make_dist(extra_site, "llie_tp_halfway", """
-        from framework import hookimpl
+        from llie import hookimpl
         from torch import nn
 
         class Halfway(nn.Module):
@@ -86,8 +86,8 @@ THIRD_PARTY_PRIOR = '''
 import torch
 from torch import nn
 
-from framework import hookimpl
-from framework.interfaces import ImagePrior, PriorFeatures
+from llie import hookimpl
+from llie.interfaces import ImagePrior, PriorFeatures
 
 
 class EdgeMapPrior(ImagePrior):
@@ -149,7 +149,7 @@ def test_third_party_package_prior_trains_without_edits(tmp_path, extra_site):
           val: {type: SyntheticPairs, split: test, image_size: 32, variants_per_image: 1}
         train: {max_iters: 1, val_interval: 1}
         """))
-    from framework.engine.training import train
+    from llie.engine.training import train
 
     cfg = load_config(config)
     with warnings.catch_warnings():

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from framework.errors import RegistryError
-from framework.registry import REGISTRIES, build, get_component
+from llie.errors import RegistryError
+from llie.registry import REGISTRIES, build, get_component
 
 
 def test_every_kind_has_a_registry_in_scope_llie():

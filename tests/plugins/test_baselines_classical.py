@@ -6,10 +6,10 @@ import pytest
 import torch
 from skimage import data, exposure
 
-from framework.errors import ConfigError
-from framework.registry import build
-from plugins.baselines.color import rgb_to_ycbcr, ycbcr_to_rgb
-from plugins.baselines.histogram import equalize_clahe, equalize_global
+from llie.errors import ConfigError
+from llie.registry import build
+from llie.plugins.baselines.color import rgb_to_ycbcr, ycbcr_to_rgb
+from llie.plugins.baselines.histogram import equalize_clahe, equalize_global
 
 
 def low_contrast_colour_image(seed: int = 0, h: int = 64, w: int = 96) -> torch.Tensor:

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from framework.interfaces import Enhancer, PriorFeatures
-from framework.plugin_door import provider_of
-from framework.registry import build
+from llie.interfaces import Enhancer, PriorFeatures
+from llie.plugin_door import provider_of
+from llie.registry import build
 
 TINY = {
     "SemanticAwareEnhancer": dict(base_channels=8, levels=2, sem_scales=[1, 2], ffn_expansion=1.5),

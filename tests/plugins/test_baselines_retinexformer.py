@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from framework.errors import ConfigError
-from framework.registry import build
-from plugins.baselines.retinexformer import IlluminationGuidedAttention
+from llie.errors import ConfigError
+from llie.registry import build
+from llie.plugins.baselines.retinexformer import IlluminationGuidedAttention
 
 PAPER_PARAMS = 1.61e6
 

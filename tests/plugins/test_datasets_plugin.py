@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from framework.data import DATASET_CLASSES
-from framework.data.fixtures import write_layout
-from framework.plugin_door import ensure_plugins_loaded, provider_of
-from framework.registry import DATASETS, build
+from llie.data import DATASET_CLASSES
+from llie.data.fixtures import write_layout
+from llie.plugin_door import ensure_plugins_loaded, provider_of
+from llie.registry import DATASETS, build
 
 #: registry name -> (fixture layout or None for file-free datasets, extra config)
 RECIPES = {
@@ -50,7 +50,7 @@ def test_each_registered_dataset_builds_and_loads(tmp_path, name, split):
 
 
 def test_unknown_option_is_reported_through_the_registry(tmp_path):
-    from framework.errors import RegistryError
+    from llie.errors import RegistryError
 
     root = write_layout("lolv1", tmp_path / "LOLv1")
     with pytest.raises(RegistryError, match="crop_sise"):

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from framework.errors import ConfigError
-from framework.interfaces import PriorFeatures
-from framework.registry import REGISTRIES, build
-from plugins.deepspg.sem import SemanticAwareEmbedding
+from llie.errors import ConfigError
+from llie.interfaces import PriorFeatures
+from llie.registry import REGISTRIES, build
+from llie.plugins.deepspg.sem import SemanticAwareEmbedding
 
 STRIDES, CHANNELS, CLASSES = (4, 8, 16, 32), (8, 16, 32, 64), 5
 TINY = dict(base_channels=8, levels=2, blocks_per_level=1, bottleneck_blocks=1, sem_scales=[1, 2, 4],

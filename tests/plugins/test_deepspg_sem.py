@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from framework.errors import ConfigError
-from plugins.deepspg.routing import PriorLayout, route_prior
-from plugins.deepspg.sem import SemanticAwareEmbedding
+from llie.errors import ConfigError
+from llie.plugins.deepspg.routing import PriorLayout, route_prior
+from llie.plugins.deepspg.sem import SemanticAwareEmbedding
 
 HRNET = PriorLayout((4, 8, 16, 32), (48, 96, 192, 384), 59)
 

@@ -8,13 +8,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from framework import build
-from framework.errors import ConfigError
-from framework.interfaces import ImagePrior, LossContext, PriorFeatures, TextPrior
-from framework.plugin_door import load_plugins
-from framework.registry import LOSSES
-from plugins.losses import DecompositionLoss, EdgeLoss, MultimodalLoss, PixelLoss, SemanticLoss
-from plugins.retinex import MaxChannelDecomposer, RetinexNetDecomposer
+from llie import build
+from llie.errors import ConfigError
+from llie.interfaces import ImagePrior, LossContext, PriorFeatures, TextPrior
+from llie.plugin_door import load_plugins
+from llie.registry import LOSSES
+from llie.plugins.losses import DecompositionLoss, EdgeLoss, MultimodalLoss, PixelLoss, SemanticLoss
+from llie.plugins.retinex import MaxChannelDecomposer, RetinexNetDecomposer
 
 torch.set_num_threads(1)
 load_plugins()

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from framework.interfaces import LossContext
-from framework.registry import build
+from llie.interfaces import LossContext
+from llie.registry import build
 
 
 def test_losses_needing_a_disabled_prior_contribute_zero():

@@ -6,9 +6,9 @@ import os
 import pytest
 import torch
 
-from framework.errors import CheckpointError, ConfigError
-from framework.registry import build
-from plugins.clip_prior import TINY_CLIP
+from llie.errors import CheckpointError, ConfigError
+from llie.registry import build
+from llie.plugins.clip_prior import TINY_CLIP
 
 CFG = {"type": "CLIPTextPrior", "model": TINY_CLIP}
 
@@ -23,7 +23,7 @@ def clip():
 def test_tiny_architecture_is_registered_with_open_clip(clip):
     import open_clip
 
-    from plugins.clip_prior import register_model_configs
+    from llie.plugins.clip_prior import register_model_configs
 
     assert register_model_configs() == []  # building the prior registered it already; a second call adds nothing
     assert TINY_CLIP in open_clip.list_models()

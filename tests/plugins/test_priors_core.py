@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from framework.errors import ConfigError
-from framework.registry import build
-from plugins.core.priors import InputNormalizer, NoPrior, NoTextPrior, prior_identity
+from llie.errors import ConfigError
+from llie.registry import build
+from llie.plugins.core.priors import InputNormalizer, NoPrior, NoTextPrior, prior_identity
 
 
 def test_no_prior_gives_empty_features():

@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from framework.errors import CheckpointError, ConfigError
-from framework.plugin_door import ensure_plugins_loaded, provider_of
-from framework.registry import REGISTRIES, build
+from llie.errors import CheckpointError, ConfigError
+from llie.plugin_door import ensure_plugins_loaded, provider_of
+from llie.registry import REGISTRIES, build
 
 PLUGINS = {"mmseg_priors", "sam_prior"}
 TINY = {

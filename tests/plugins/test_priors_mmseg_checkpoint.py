@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import torch
 
-from framework.registry import build
-from plugins.mmseg_priors.base import merge
-from plugins.mmseg_priors.configs import build_mmseg_module, load_model_config
-from plugins.mmseg_priors.hrnet import HRNetPrior
+from llie.registry import build
+from llie.plugins.mmseg_priors.base import merge
+from llie.plugins.mmseg_priors.configs import build_mmseg_module, load_model_config
+from llie.plugins.mmseg_priors.hrnet import HRNetPrior
 
 
 def test_mmseg_segmentor_checkpoint_loads_into_hrnet_prior(tmp_path):

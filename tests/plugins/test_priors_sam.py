@@ -6,9 +6,9 @@ import math
 import pytest
 import torch
 
-from framework.errors import CheckpointError, ConfigError
-from plugins.sam_prior import SAMPrior
-from plugins.sam_prior.encoder import fit_to_input_size, resize_longest_side
+from llie.errors import CheckpointError, ConfigError
+from llie.plugins.sam_prior import SAMPrior
+from llie.plugins.sam_prior.encoder import fit_to_input_size, resize_longest_side
 
 
 @pytest.fixture(scope="module")

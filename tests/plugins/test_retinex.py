@@ -4,12 +4,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from framework import build
-from framework.errors import CheckpointError, ConfigError
-from framework.interfaces import Decomposer, Retinex
-from framework.plugin_door import load_plugins
-from framework.registry import DECOMPOSERS
-from plugins.retinex import MaxChannelDecomposer, RetinexNetDecomposer
+from llie import build
+from llie.errors import CheckpointError, ConfigError
+from llie.interfaces import Decomposer, Retinex
+from llie.plugin_door import load_plugins
+from llie.registry import DECOMPOSERS
+from llie.plugins.retinex import MaxChannelDecomposer, RetinexNetDecomposer
 
 torch.set_num_threads(1)
 load_plugins()
@@ -45,7 +45,7 @@ def test_every_registered_decomposer_keeps_the_interface(name: str) -> None:
 
 
 def test_identity_decomposer_passes_the_image_through() -> None:
-    from plugins.core.identity import IdentityDecomposer
+    from llie.plugins.core.identity import IdentityDecomposer
 
     x = torch.rand(2, 3, 5, 7)
     out = IdentityDecomposer()(x)

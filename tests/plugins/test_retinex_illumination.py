@@ -4,12 +4,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from framework import build
-from framework.errors import ConfigError
-from framework.interfaces import IlluminationAdjuster
-from framework.plugin_door import load_plugins
-from framework.registry import ILLUMINATION_ADJUSTERS
-from plugins.retinex import GammaIllumination, LearnedIllumination
+from llie import build
+from llie.errors import ConfigError
+from llie.interfaces import IlluminationAdjuster
+from llie.plugin_door import load_plugins
+from llie.registry import ILLUMINATION_ADJUSTERS
+from llie.plugins.retinex import GammaIllumination, LearnedIllumination
 
 torch.set_num_threads(1)
 load_plugins()

@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from framework.cli.main import main
+from llie.cli.main import main
 
 TINY_YAML = """
 experiment: {name: tiny_unet, method: TinyUNet}
@@ -69,7 +69,7 @@ def test_bench_eval_synthetic_agrees_within_1e4(tiny, tmp_path, capsys):
     assert main(["bench", "eval", "--synthetic", "3", "--size", "48x32", "--runs", "1", "--protocol", "basicsr",
                  "--json", str(out_json)]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    for text in ("framework.metrics (vectorised torch)", "scikit-image loop", "speed ratio", "max |Δ| PSNR"):
+    for text in ("llie.metrics (vectorised torch)", "scikit-image loop", "speed ratio", "max |Δ| PSNR"):
         assert text in out
     payload = json.loads(out_json.read_text())
     assert payload["n_images"] == 3 and payload["protocol"] == "basicsr"
@@ -92,7 +92,7 @@ def test_bench_data_compares_loader_and_model(tiny, capsys):
 
 def test_bench_prior_cache_calls_the_cache_benchmark(monkeypatch, capsys):
     calls = {}
-    fake = types.ModuleType("framework.cache.bench")
+    fake = types.ModuleType("llie.cache.bench")
 
     def compare(cfg=None, cells=4, iters=40, work_dir=None):
         calls.update(cfg=cfg, cells=cells, iters=iters)
@@ -100,9 +100,9 @@ def test_bench_prior_cache_calls_the_cache_benchmark(monkeypatch, capsys):
 
     fake.compare = compare
     fake.format_table = lambda result: f"cache table ratio {result['ratio']}"
-    import framework.cache as cache_pkg
+    import llie.cache as cache_pkg
 
-    monkeypatch.setitem(sys.modules, "framework.cache.bench", fake)
+    monkeypatch.setitem(sys.modules, "llie.cache.bench", fake)
     monkeypatch.setattr(cache_pkg, "bench", fake, raising=False)
     assert main(["bench", "prior-cache", "--cells", "2", "--iters", "5"]) == 0
     assert calls == {"cfg": None, "cells": 2, "iters": 5}
@@ -110,6 +110,6 @@ def test_bench_prior_cache_calls_the_cache_benchmark(monkeypatch, capsys):
 
 
 def test_bench_prior_cache_missing_module_is_a_clear_error(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "framework.cache", None)  # import of the package fails
+    monkeypatch.setitem(sys.modules, "llie.cache", None)  # import of the package fails
     assert main(["bench", "prior-cache"]) == 2
-    assert "prior-feature cache (framework.cache.bench) is not available" in capsys.readouterr().err
+    assert "prior-feature cache (llie.cache.bench) is not available" in capsys.readouterr().err

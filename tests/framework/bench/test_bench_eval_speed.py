@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from framework.bench.eval_speed import load_pairs, measure_eval_speed, skimage_loop, synthetic_pairs
-from framework.errors import DataError
+from llie.bench.eval_speed import load_pairs, measure_eval_speed, skimage_loop, synthetic_pairs
+from llie.errors import DataError
 
 
 @pytest.mark.parametrize("protocol", ["retinexformer", "basicsr"])

@@ -7,12 +7,12 @@ import pytest
 import torch
 from torch import nn
 
-from framework.bench import model_worker
-from framework.bench.model_cost import (RESULT_MARKER, bench_models, count_flops, count_params, load_bench_config,
+from llie.bench import model_worker
+from llie.bench.model_cost import (RESULT_MARKER, bench_models, count_flops, count_params, load_bench_config,
                                         parse_size, run_workers)
-from framework.errors import ConfigError
-from framework.interfaces import ImagePrior, PriorFeatures
-from framework.registry import build
+from llie.errors import ConfigError
+from llie.interfaces import ImagePrior, PriorFeatures
+from llie.registry import build
 
 TINY_YAML = """
 experiment: {name: tiny_unet, method: TinyUNet}

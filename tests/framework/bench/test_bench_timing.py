@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from framework.bench.timing import summarize, time_interleaved, time_repeated
+from llie.bench.timing import summarize, time_interleaved, time_repeated
 
 
 def test_summary_is_median_and_quartiles():

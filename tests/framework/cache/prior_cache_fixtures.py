@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from framework.interfaces import ImagePrior, PriorFeatures
-from framework.registry import build
+from llie.interfaces import ImagePrior, PriorFeatures
+from llie.registry import build
 
 
 class PoolPrior(ImagePrior):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from prior_cache_fixtures import run_config
 
-from framework.cache.bench import compare, format_table
+from llie.cache.bench import compare, format_table
 
 
 def test_compare_counts_prior_forwards_of_both_arms(tmp_path):

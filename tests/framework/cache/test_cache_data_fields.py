@@ -6,10 +6,10 @@ import numpy as np
 import torch
 from mmengine.dataset import default_collate
 
-from framework.data import PairedFolder
-from framework.data.fixtures import write_layout
-from framework.data.paired import UNKNOWN_BOX, geometry_from_coordinates, pixel_coordinates
-from framework.data.synthetic import SyntheticPairs
+from llie.data import PairedFolder
+from llie.data.fixtures import write_layout
+from llie.data.paired import UNKNOWN_BOX, geometry_from_coordinates, pixel_coordinates
+from llie.data.synthetic import SyntheticPairs
 
 
 def _rebuild(full: torch.Tensor, sample: dict) -> torch.Tensor:

@@ -7,10 +7,10 @@ import torch
 from mmengine.config import Config
 from prior_cache_fixtures import PoolPrior, run_config, save_prior_weights, tiny_hrnet
 
-from framework.cache import PriorCacheHook, cacheable_prior, hook_from_config, install
-from framework.engine.builders import build_dataset, build_model
-from framework.engine.runner import build_train_runner
-from framework.errors import ConfigError
+from llie.cache import PriorCacheHook, cacheable_prior, hook_from_config, install
+from llie.engine.builders import build_dataset, build_model
+from llie.engine.runner import build_train_runner
+from llie.errors import ConfigError
 
 
 def test_hook_from_config():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from prior_cache_fixtures import PoolPrior, tiny_hrnet
 
-from framework.cache.keys import content_hash, prior_key, weights_hash
+from llie.cache.keys import content_hash, prior_key, weights_hash
 
 
 def test_content_hash_covers_pixels_and_shape():

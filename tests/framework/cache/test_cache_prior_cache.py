@@ -10,10 +10,10 @@ import torch
 from mmengine.dataset import default_collate
 from prior_cache_fixtures import PoolPrior, tiny_hrnet
 
-from framework.cache import DiskStore, MemoryLRU, PriorCache
-from framework.cache.store import CachedFeatures
-from framework.data.synthetic import SyntheticPairs
-from framework.errors import ConfigError
+from llie.cache import DiskStore, MemoryLRU, PriorCache
+from llie.cache.store import CachedFeatures
+from llie.data.synthetic import SyntheticPairs
+from llie.errors import ConfigError
 
 
 def _entries(root) -> list:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from framework.cache.text import TextEmbeddingStore
-from framework.registry import build
+from llie.cache.text import TextEmbeddingStore
+from llie.registry import build
 
 PROMPTS = ["a bright photo", "a dark photo"]
 
@@ -55,8 +55,8 @@ def test_unreadable_entry_is_recomputed(tmp_path):
 def test_training_with_the_prior_cache_fills_the_text_store(tmp_path, use_cache):
     import yaml
 
-    from framework.config import load_config
-    from framework.engine.training import train
+    from llie.config import load_config
+    from llie.engine.training import train
 
     cfg = {
         "seed": 0,

@@ -10,9 +10,9 @@ import torch.nn.functional as F
 from mmengine.dataset import default_collate
 from prior_cache_fixtures import PoolPrior, tiny_hrnet
 
-from framework.cache.prior_cache import _split
-from framework.cache.windows import ItemSource, batch_sources, crop_features, crop_map, orient
-from framework.data.synthetic import SyntheticPairs
+from llie.cache.prior_cache import _split
+from llie.cache.windows import ItemSource, batch_sources, crop_features, crop_map, orient
+from llie.data.synthetic import SyntheticPairs
 
 GEOMETRIES = [(h, v, k) for h in (0, 1) for v in (0, 1) for k in range(4)]
 

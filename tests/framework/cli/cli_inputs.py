@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from framework.data import write_image
+from llie.data import write_image
 
 TINY: dict[str, Any] = {
     "seed": 0,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from cli_inputs import write_config
-from framework.cli.main import main
+from llie.cli.main import main
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import yaml
 
-from framework.cli.main import main
-from framework.data import write_image
+from llie.cli.main import main
+from llie.data import write_image
 
 from cli_inputs import TINY  # the shared tiny config of the CLI tests
 
@@ -55,7 +55,7 @@ def test_enhance_folder_keeps_sizes_and_reports_bad_files(trained, tmp_path, cap
     (inputs / "broken.png").write_bytes(b"")  # zero-byte file
     code = main(["enhance", str(config), "--checkpoint", ckpt, str(inputs), str(tmp_path / "out")])
     assert code == 1  # one bad file: non-zero, but the good ones are written
-    from framework.data import read_image
+    from llie.data import read_image
 
     assert read_image(tmp_path / "out" / "odd.png").shape == (13, 21, 3)
     assert read_image(tmp_path / "out" / "b.png").shape == (16, 16, 3)
@@ -98,7 +98,7 @@ def test_enhance_batches_and_tiles(trained, tmp_path):
     # a tile that covers the image reproduces the untiled output; batching does not change results
     assert main(["enhance", str(config), "--checkpoint", ckpt, str(inputs), str(tiled), "--batch", "3",
                  "--tile", "64", "--overlap", "8"]) == 0
-    from framework.data import read_image
+    from llie.data import read_image
 
     for i in range(3):
         a, b = read_image(whole / f"s{i}.png"), read_image(tiled / f"s{i}.png")

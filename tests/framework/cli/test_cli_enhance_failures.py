@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from cli_inputs import BROKEN_KINDS, break_file, error_lines
-from framework.cli.main import main
-from framework.data import read_image, write_image
+from llie.cli.main import main
+from llie.data import read_image, write_image
 
 
 def test_folder_with_bad_files_writes_all_good_outputs_and_reports_the_bad(tiny_run, tmp_path, capsys):

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from cli_inputs import BROKEN_KINDS, break_file, error_lines, make_pairs
-from framework.cli.main import main
-from framework.data import write_image
+from llie.cli.main import main
+from llie.data import write_image
 
 
 def eval_args(tiny_run, pairs, json_out, *extra, checkpoint=None):

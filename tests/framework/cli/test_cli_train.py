@@ -10,7 +10,7 @@ from collections import namedtuple
 import pytest
 
 from cli_inputs import TINY, break_file, error_lines, make_pairs, write_config
-from framework.cli.main import main
+from llie.cli.main import main
 
 
 def train_one_line_error(capsys, config, *extra, work_dir) -> str:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from framework.config import apply_overrides, load_config, parse_override
-from framework.errors import ConfigError
+from llie.config import apply_overrides, load_config, parse_override
+from llie.errors import ConfigError
 
 BASE = """
 seed: 0
@@ -100,7 +100,7 @@ def test_missing_file(tmp_path):
 
 
 def test_shipped_experiments_resolve():
-    from framework.paths import EXPERIMENTS
+    from llie.paths import EXPERIMENTS
 
     files = [p for p in EXPERIMENTS.rglob("*.yaml") if "_base_" not in p.parts and "ablations" not in p.parts]
     assert files, "no experiment configs shipped"

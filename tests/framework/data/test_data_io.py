@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from framework.data.io import image_size, is_image_file, read_image, write_image
-from framework.errors import DataError
+from llie.data.io import image_size, is_image_file, read_image, write_image
+from llie.errors import DataError
 
 
 def _rgb8(h: int = 6, w: int = 8, seed: int = 0) -> np.ndarray:

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from framework.data import LOLv1, LOLv2Real, LOLv2Synthetic, write_image
-from framework.data.fixtures import TEST_PAIRS, TRAIN_PAIRS, write_layout
-from framework.errors import ConfigError, DataError
+from llie.data import LOLv1, LOLv2Real, LOLv2Synthetic, write_image
+from llie.data.fixtures import TEST_PAIRS, TRAIN_PAIRS, write_layout
+from llie.errors import ConfigError, DataError
 
 
 def _names(ds) -> list[str]:

@@ -9,10 +9,10 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader
 
-from framework.data import PairedFolder, PairedImageDataset, write_image
-from framework.data.fixtures import write_layout
-from framework.errors import ConfigError, DataError
-from framework.paths import sample_data_dir
+from llie.data import PairedFolder, PairedImageDataset, write_image
+from llie.data.fixtures import write_layout
+from llie.errors import ConfigError, DataError
+from llie.paths import sample_data_dir
 
 
 def _png(path, h=24, w=32, value=None, seed=0):

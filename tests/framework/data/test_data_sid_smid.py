@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from framework.data import SID, SMID
-from framework.data.fixtures import TEST_PAIRS, TRAIN_PAIRS, write_layout
-from framework.errors import ConfigError, DataError
+from llie.data import SID, SMID
+from llie.data.fixtures import TEST_PAIRS, TRAIN_PAIRS, write_layout
+from llie.errors import ConfigError, DataError
 
 
 @pytest.fixture

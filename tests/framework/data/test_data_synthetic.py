@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from framework.data.synthetic import (TEST_PHOTOS, TRAIN_PHOTOS, SyntheticPairs, available_photos, darken,
+from llie.data.synthetic import (TEST_PHOTOS, TRAIN_PHOTOS, SyntheticPairs, available_photos, darken,
                                       load_photo)
-from framework.errors import ConfigError
+from llie.errors import ConfigError
 
 
 def _photo() -> np.ndarray:

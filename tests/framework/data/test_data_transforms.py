@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from framework.data.transforms import PairedCompose, PairedFlip, PairedRandomCrop, PairedRotate90
-from framework.errors import DataError
+from llie.data.transforms import PairedCompose, PairedFlip, PairedRandomCrop, PairedRotate90
+from llie.errors import DataError
 
 
 def _pair(h: int = 12, w: int = 16) -> tuple[np.ndarray, np.ndarray]:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from framework.data import write_image
-from framework.engine.builders import build_dataset
+from llie.data import write_image
+from llie.engine.builders import build_dataset
 
 
 def test_eval_splits_drop_bad_pairs_and_train_keeps_falling_through(tmp_path):

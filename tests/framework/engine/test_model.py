@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from framework.errors import ConfigError
-from framework.registry import build
+from llie.errors import ConfigError
+from llie.registry import build
 
 TINY_PRIOR = {"type": "HRNetPrior", "variant": "tiny", "num_classes": 3, "pretrained": None}
 

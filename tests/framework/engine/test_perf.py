@@ -9,16 +9,16 @@ import yaml
 from mmengine.hooks import Hook
 from torch import nn
 
-from framework.config import load_config, to_plain
-from framework.engine.builders import build_model
-from framework.engine.perf import (AutocastOptimWrapper, ReducedPrecisionPriorHook, amp_dtype, apply_model_options,
+from llie.config import load_config, to_plain
+from llie.engine.builders import build_model
+from llie.engine.perf import (AutocastOptimWrapper, ReducedPrecisionPriorHook, amp_dtype, apply_model_options,
                                    detach_features, enabled_options, frozen_prior_context,
                                    install_reduced_precision_prior, optim_wrapper_cfg, performance_hooks,
                                    uninstall_reduced_precision_prior)
-from framework.engine.runner import build_train_runner
-from framework.errors import ConfigError
-from framework.interfaces import ImagePrior, PriorFeatures
-from framework.registry import build
+from llie.engine.runner import build_train_runner
+from llie.errors import ConfigError
+from llie.interfaces import ImagePrior, PriorFeatures
+from llie.registry import build
 
 TINY = {
     "experiment": {"name": "perf_tiny"},

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from framework.engine.runner import detect_launcher
+from llie.engine.runner import detect_launcher
 
 
 @pytest.mark.parametrize("env, expected", [

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
-from framework.engine.safe_checkpoint import from_weights_only_safe, to_weights_only_safe
+from llie.engine.safe_checkpoint import from_weights_only_safe, to_weights_only_safe
 
 
 def test_round_trip_of_message_hub_state(tmp_path):

@@ -8,12 +8,12 @@ import pytest
 import torch
 import yaml
 
-from framework.config import load_config
-from framework.engine.safety import check_output_dir
-from framework.engine.training import last_checkpoint, train
-from framework.errors import LLIEError, NonFiniteLossError
-from framework.interfaces import Loss
-from framework.registry import LOSSES
+from llie.config import load_config
+from llie.engine.safety import check_output_dir
+from llie.engine.training import last_checkpoint, train
+from llie.errors import LLIEError, NonFiniteLossError
+from llie.interfaces import Loss
+from llie.registry import LOSSES
 
 from test_training import TINY
 
@@ -109,8 +109,8 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
 KILL_DURING_SECOND_CHECKPOINT = """
 import os, signal, sys
 import mmengine.runner.runner as runner_module
-from framework.config import load_config
-from framework.engine.training import train
+from llie.config import load_config
+from llie.engine.training import train
 
 real, calls = runner_module.save_checkpoint, []
 
@@ -132,7 +132,7 @@ def test_sigkill_during_checkpoint_write_keeps_the_previous_one_and_resume_conti
     import subprocess
     import sys
 
-    from framework.paths import REPO_ROOT
+    from llie.paths import REPO_ROOT
 
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump({**TINY, "train": {**TINY["train"], "max_iters": 4, "checkpoint_interval": 2}}))

@@ -6,10 +6,10 @@ import pytest
 import torch
 from PIL import Image
 
-from framework.engine.tiling import (axis_weight, batch_same_size, enhance_tensor, ramp, round_tile, tile_count,
+from llie.engine.tiling import (axis_weight, batch_same_size, enhance_tensor, ramp, round_tile, tile_count,
                                      tile_starts, tiled_forward)
-from framework.errors import ConfigError
-from framework.registry import build
+from llie.errors import ConfigError
+from llie.registry import build
 
 
 @pytest.fixture(scope="module")

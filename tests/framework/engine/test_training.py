@@ -8,8 +8,8 @@ import pytest
 import torch
 import yaml
 
-from framework.config import load_config
-from framework.engine.training import last_checkpoint, load_trained_model, train
+from llie.config import load_config
+from llie.engine.training import last_checkpoint, load_trained_model, train
 
 TINY = {
     "seed": 0,
@@ -105,7 +105,7 @@ def test_coarse_to_fine_stages_run_in_order_and_resume(tmp_path):
 
 
 def test_unknown_stage_loss_is_named(tmp_path):
-    from framework.errors import ConfigError
+    from llie.errors import ConfigError
 
     cfg_dict = copy.deepcopy(TINY)
     cfg_dict["train"]["stages"] = [{"name": "a", "iters": 1, "losses": ["pixle"]}]

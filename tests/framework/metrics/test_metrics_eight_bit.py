@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from framework.metrics.eight_bit import eight_bit_levels
+from llie.metrics.eight_bit import eight_bit_levels
 
 
 def float32_ties() -> torch.Tensor:

@@ -5,10 +5,10 @@ import pytest
 import torch
 from mmengine.evaluator import Evaluator
 
-from framework.errors import ConfigError, DataError
-from framework.metrics import PairedImageMetric, get_protocol, psnr, ssim
-from framework.plugin_door import ensure_plugins_loaded, provider_of
-from framework.registry import METRICS, build, known_names
+from llie.errors import ConfigError, DataError
+from llie.metrics import PairedImageMetric, get_protocol, psnr, ssim
+from llie.plugin_door import ensure_plugins_loaded, provider_of
+from llie.registry import METRICS, build, known_names
 
 
 def make_samples(seed: int = 0) -> list[dict]:

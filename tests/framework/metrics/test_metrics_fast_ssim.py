@@ -7,9 +7,9 @@ import torch
 from PIL import Image
 from skimage import data
 
-from framework.metrics import ssim
-from framework.metrics.fast_ssim import ssim_8bit_fast, ssim_fast_from_unit
-from framework.metrics.functional import ssim_8bit
+from llie.metrics import ssim
+from llie.metrics.fast_ssim import ssim_8bit_fast, ssim_fast_from_unit
+from llie.metrics.functional import ssim_8bit
 
 LOL_SAMPLE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "lol_sample"
 
@@ -111,7 +111,7 @@ def test_fused_rounding_matches_rounding_first():
 
 
 def test_opencv_and_torch_pipelines_agree(monkeypatch):
-    from framework.metrics import opencv_backend
+    from llie.metrics import opencv_backend
 
     pred, gt = PHOTOS["astronaut-dark"]
     luma_pred, luma_gt = (torch.round(img * 255) @ torch.tensor([0.299, 0.587, 0.114], dtype=torch.float64)

@@ -9,7 +9,7 @@ from PIL import Image
 from skimage import data, img_as_ubyte
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from framework.metrics import bt601_luma, get_protocol, match_gt_mean, psnr, psnr_ssim, ssim
+from llie.metrics import bt601_luma, get_protocol, match_gt_mean, psnr, psnr_ssim, ssim
 
 LOL_SAMPLE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "lol_sample"
 PHOTOS = {"astronaut": data.astronaut, "coffee": data.coffee, "chelsea": data.chelsea}

@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from framework.metrics import opencv_backend
-from framework.metrics.gaussian_filter import BORDER, SSIM_WINDOW, filter_valid, gaussian_window_1d
+from llie.metrics import opencv_backend
+from llie.metrics.gaussian_filter import BORDER, SSIM_WINDOW, filter_valid, gaussian_window_1d
 
 
 def direct_filter(maps: torch.Tensor) -> torch.Tensor:

@@ -5,7 +5,7 @@ import cv2
 import pytest
 import torch
 
-from framework.metrics.opencv_backend import for_each_plane, opencv_usable, squared_distance
+from llie.metrics.opencv_backend import for_each_plane, opencv_usable, squared_distance
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])

@@ -3,8 +3,8 @@ import dataclasses
 
 import pytest
 
-from framework.errors import ConfigError
-from framework.metrics.protocols import MetricProtocol, get_protocol, known_protocols
+from llie.errors import ConfigError
+from llie.metrics.protocols import MetricProtocol, get_protocol, known_protocols
 
 
 def test_known_protocols_are_the_documented_ones():

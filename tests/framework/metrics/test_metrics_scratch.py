@@ -3,7 +3,7 @@ import threading
 
 import torch
 
-from framework.metrics.scratch import clamped, release, scratch
+from llie.metrics.scratch import clamped, release, scratch
 
 
 def test_same_name_and_shape_reuses_the_buffer():

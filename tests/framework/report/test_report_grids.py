@@ -10,10 +10,10 @@ import pytest
 import yaml
 from PIL import Image
 
-from framework.config import load_config, to_plain
-from framework.engine.training import train
-from framework.report import build_report
-from framework.report.grids import HEADER, PAD, TILE_HEIGHT, class_palette
+from llie.config import load_config, to_plain
+from llie.engine.training import train
+from llie.report import build_report
+from llie.report.grids import HEADER, PAD, TILE_HEIGHT, class_palette
 
 TINY = ["train.max_iters=2", "train.val_interval=2", "train.checkpoint_interval=2", "train.log_interval=1",
         "data.batch_size=2", "data.train.image_size=32", "data.train.crop_size=32", "data.train.variants_per_image=1",
@@ -107,7 +107,7 @@ def test_index_links_only_to_files_that_exist(full_report):
 def test_a_broken_cell_is_left_out_of_the_grid_with_a_note(sweep, tmp_path):
     import shutil
 
-    from framework.report.grids import write_grids
+    from llie.report.grids import write_grids
 
     broken = tmp_path / "demo"
     shutil.copytree(sweep, broken)
@@ -127,7 +127,7 @@ def test_a_broken_cell_is_left_out_of_the_grid_with_a_note(sweep, tmp_path):
 def test_checkpoint_lookup_prefers_the_copy_inside_a_moved_run_dir(sweep, tmp_path):
     import shutil
 
-    from framework.report.grids import find_checkpoint
+    from llie.report.grids import find_checkpoint
 
     moved = tmp_path / "cell"
     shutil.copytree(sweep / "aaaaaaaaaaaa", moved)

@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 from report_store_factory import make_results
 
-from framework.report.aggregate import summarise
-from framework.report.curves import collect_curves, read_losses
-from framework.report.plots import ablation_heatmap, delta_matrix, metric_bars, psnr_vs_flops, training_curves
+from llie.report.aggregate import summarise
+from llie.report.curves import collect_curves, read_losses
+from llie.report.plots import ablation_heatmap, delta_matrix, metric_bars, psnr_vs_flops, training_curves
 
 
 def assert_png(path):

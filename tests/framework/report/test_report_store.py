@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from report_store_factory import make_results, write_store
 
-from framework.cli.main import main
-from framework.errors import LLIEError
-from framework.report.store import load_results, rebuild_store
+from llie.cli.main import main
+from llie.errors import LLIEError
+from llie.report.store import load_results, rebuild_store
 
 
 def test_parquet_is_preferred_and_csv_is_the_fallback(tmp_path):
@@ -58,15 +58,15 @@ def test_rebuild_calls_the_sweep_store(tmp_path, monkeypatch):
         write_store(sweep_dir, make_results())
 
     try:
-        import framework.sweep.store as store
+        import llie.sweep.store as store
 
         monkeypatch.setattr(store, "rebuild", fake_rebuild)
     except ImportError:  # the sweep package is not there: stand in for it
-        package, store = types.ModuleType("framework.sweep"), types.ModuleType("framework.sweep.store")
+        package, store = types.ModuleType("llie.sweep"), types.ModuleType("llie.sweep.store")
         package.__path__ = []
         package.store, store.rebuild = store, fake_rebuild
-        monkeypatch.setitem(sys.modules, "framework.sweep", package)
-        monkeypatch.setitem(sys.modules, "framework.sweep.store", store)
+        monkeypatch.setitem(sys.modules, "llie.sweep", package)
+        monkeypatch.setitem(sys.modules, "llie.sweep.store", store)
     sweep = tmp_path / "demo"
     sweep.mkdir()
     rebuild_store(sweep)
@@ -75,8 +75,8 @@ def test_rebuild_calls_the_sweep_store(tmp_path, monkeypatch):
 
 
 def test_rebuild_without_the_sweep_package_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "framework.sweep.store", None)  # import fails
-    with pytest.raises(LLIEError, match="--rebuild needs framework.sweep.store.rebuild"):
+    monkeypatch.setitem(sys.modules, "llie.sweep.store", None)  # import fails
+    with pytest.raises(LLIEError, match="--rebuild needs llie.sweep.store.rebuild"):
         rebuild_store(tmp_path)
 
 
@@ -93,7 +93,7 @@ def test_cli_report_writes_everything_and_fails_in_one_line(tmp_path, capsys):
 
 
 def test_store_without_psnr_or_ssim_is_a_clear_error(tmp_path):
-    from framework.report import build_report
+    from llie.report import build_report
 
     sweep = write_store(tmp_path / "demo", make_results().assign(metric="lpips"))
     with pytest.raises(LLIEError, match="no PSNR/SSIM"):

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from report_store_factory import DATASETS, METHODS, SETTINGS, make_results, write_store
 
-from framework.errors import ConfigError, LLIEError
-from framework.report import build_report
-from framework.report.aggregate import summarise
-from framework.report.formats import latex_escape
-from framework.report.reference import choose_reference, parse_reference, sweep_reference
-from framework.report.store import load_results
-from framework.report.tables import ablation_table, comparison_table
+from llie.errors import ConfigError, LLIEError
+from llie.report import build_report
+from llie.report.aggregate import summarise
+from llie.report.formats import latex_escape
+from llie.report.reference import choose_reference, parse_reference, sweep_reference
+from llie.report.store import load_results
+from llie.report.tables import ablation_table, comparison_table
 
 DECIMALS = {"psnr": 2, "ssim": 3}
 
@@ -217,7 +217,7 @@ def test_single_seed_shows_the_mean_alone():
     table = comparison_table(summary)
     cell = table.rows[0][1]
     assert np.isnan(cell.spread)
-    from framework.report.formats import markdown
+    from llie.report.formats import markdown
     text = markdown(table)
     assert "±" not in text.split("\n", 1)[1].replace("mean ± std", "")
 
@@ -261,6 +261,6 @@ def test_loaded_store_keeps_override_columns_as_text(tmp_path):
 
 @pytest.mark.parametrize("smallest, decimals", [(2.5, 2), (0.5, 2), (0.05, 3), (0.012, 3), (0.001, 4), (1e-6, 4)])
 def test_cost_columns_keep_small_models_readable(smallest, decimals):
-    from framework.report.tables import cost_decimals
+    from llie.report.tables import cost_decimals
 
     assert cost_decimals(pd.Series([smallest, 10.0, float("nan")])) == decimals

@@ -5,7 +5,7 @@ from typing import Any
 
 import yaml
 
-from framework.paths import EXPERIMENTS
+from llie.paths import EXPERIMENTS
 
 BASE = EXPERIMENTS / "unet" / "unet_synthetic.yaml"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import yaml
 
 from sweep_helpers import sweep_text
-from framework.sweep.cells import (build_cells, cell_id, cell_status, method_label, prepare_run_dir, read_cell,
+from llie.sweep.cells import (build_cells, cell_id, cell_status, method_label, prepare_run_dir, read_cell,
                                    runtime_config)
-from framework.sweep.plan import make_plan
-from framework.sweep.spec import load_sweep
+from llie.sweep.plan import make_plan
+from llie.sweep.spec import load_sweep
 
 
 def test_cell_id_ignores_key_order_and_runtime_settings_but_not_values_or_dataset():

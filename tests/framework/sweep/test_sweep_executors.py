@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from framework.cli.main import main
-from framework.sweep.launch import run_sweep
-from framework.sweep.plan import make_plan
-from framework.sweep.spec import load_sweep
-from framework.sweep.store import read_store
+from llie.cli.main import main
+from llie.sweep.launch import run_sweep
+from llie.sweep.plan import make_plan
+from llie.sweep.spec import load_sweep
+from llie.sweep.store import read_store
 
 
 def test_worker_processes_report_a_failed_cell_and_finish_the_others(write_sweep, tmp_path, capsys):

@@ -15,13 +15,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import framework.sweep.run_cell as run_cell_module
-from framework.paths import REPO_ROOT
-from framework.sweep.launch import run_sweep
-from framework.sweep.locks import LockBusyError
-from framework.sweep.plan import make_plan
-from framework.sweep.spec import load_sweep
-from framework.sweep.store import read_store, rebuild
+import llie.sweep.run_cell as run_cell_module
+from llie.paths import REPO_ROOT
+from llie.sweep.launch import run_sweep
+from llie.sweep.locks import LockBusyError
+from llie.sweep.plan import make_plan
+from llie.sweep.spec import load_sweep
+from llie.sweep.store import read_store, rebuild
 
 KEY = ["cell_id", "dataset", "seed", "metric", "protocol", "gt_mean"]
 # long enough per cell (a checkpoint every iteration) that the kill lands inside the second cell
@@ -37,7 +37,7 @@ def _state(sweep_dir: Path) -> tuple[set[str], set[str]]:
 
 def _start(sweep_file: Path, work: Path, log: Path) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, "-m", "framework.cli.main", "sweep", str(sweep_file), "--work-dir", str(work),
+    cmd = [sys.executable, "-m", "llie.cli.main", "sweep", str(sweep_file), "--work-dir", str(work),
            "--no-progress"]
     with open(log, "w") as out:
         return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

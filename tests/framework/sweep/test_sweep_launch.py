@@ -6,15 +6,15 @@ import os
 import subprocess
 import sys
 
-from framework.cli.main import main
-from framework.paths import REPO_ROOT
+from llie.cli.main import main
+from llie.paths import REPO_ROOT
 
 GRID = {"model.enhancer.base_channels": [2]}
 
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from framework.sweep.locks import sweep_lock
+from llie.sweep.locks import sweep_lock
 
 with sweep_lock(Path(sys.argv[1]), sys.argv[2]):
     print("holding", flush=True)

@@ -8,12 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import framework.sweep.run_cell as run_cell_module
-from framework.cli.main import main
-from framework.sweep.launch import run_sweep
-from framework.sweep.plan import make_plan
-from framework.sweep.spec import load_sweep
-from framework.sweep.store import read_store, rebuild
+import llie.sweep.run_cell as run_cell_module
+from llie.cli.main import main
+from llie.sweep.launch import run_sweep
+from llie.sweep.plan import make_plan
+from llie.sweep.spec import load_sweep
+from llie.sweep.store import read_store, rebuild
 from sweep_helpers import sweep_text
 
 GRID = {"model.enhancer.base_channels": [3, 4], "model.enhancer.depth": [1, 2]}

@@ -7,12 +7,12 @@ import pytest
 import torch
 from torch import nn
 
-from framework.sweep.cells import build_cells, prepare_run_dir
-from framework.sweep.locks import exclusive
-from framework.engine.resume import repair_checkpoint_pointers
-from framework.sweep.run_cell import (count_gflops, count_params, isolated_mmengine_state,
+from llie.sweep.cells import build_cells, prepare_run_dir
+from llie.sweep.locks import exclusive
+from llie.engine.resume import repair_checkpoint_pointers
+from llie.sweep.run_cell import (count_gflops, count_params, isolated_mmengine_state,
                                       run_cell)
-from framework.sweep.spec import load_sweep
+from llie.sweep.spec import load_sweep
 
 
 def test_a_truncated_last_checkpoint_falls_back_to_the_newest_intact_one(tmp_path):
@@ -35,7 +35,7 @@ def test_a_pointer_without_any_intact_checkpoint_is_removed(tmp_path):
 
 
 def test_params_and_flops_are_counted_and_failures_give_nan():
-    from framework.engine.builders import build_model
+    from llie.engine.builders import build_model
 
     model = build_model({"model": {"enhancer": {"type": "UNet", "base_channels": 4, "depth": 1}}})
     total, trainable = count_params(model)
@@ -72,7 +72,7 @@ def test_a_cell_run_elsewhere_is_reported_busy_and_left_alone(write_sweep, tmp_p
 
 @pytest.mark.parametrize("missing", ["cell.json", "config.yaml"])
 def test_a_run_dir_that_was_not_prepared_is_a_clear_error(tmp_path, missing):
-    from framework.errors import ConfigError
+    from llie.errors import ConfigError
 
     (tmp_path / "cell.json").write_text("{}")
     (tmp_path / "config.yaml").write_text("{}")

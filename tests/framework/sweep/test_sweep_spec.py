@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from framework.errors import ConfigError
-from framework.paths import REPO_ROOT
-from framework.sweep.spec import load_sweep, override_text, resolve_base
+from llie.errors import ConfigError
+from llie.paths import REPO_ROOT
+from llie.sweep.spec import load_sweep, override_text, resolve_base
 
 
 def _spec(tmp_path: Path, body: dict, check_keys: bool = False):
@@ -77,7 +77,7 @@ def test_base_resolves_from_the_repo_root_or_the_sweep_folder(tmp_path, monkeypa
 
 @pytest.mark.parametrize("value", [1e-06, 0.5, 3, True, None, "U-Net", "1", "", [1, 2], {"type": "A", "k": [1]}])
 def test_override_text_reads_back_as_the_same_value(value):
-    from framework.config import parse_override
+    from llie.config import parse_override
 
     assert parse_override(override_text("a.b", value)) == ("a.b", value, False)
 

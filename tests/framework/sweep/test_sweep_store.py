@@ -7,7 +7,7 @@ import multiprocessing
 
 import pandas as pd
 
-from framework.sweep.store import CSV, FIXED_COLUMNS, PARQUET, read_store, rebuild, rows_from_metrics, store_cell
+from llie.sweep.store import CSV, FIXED_COLUMNS, PARQUET, read_store, rebuild, rows_from_metrics, store_cell
 
 
 def metrics(cell_id: str, psnr: float = 20.0, depth: str | None = "2", flops: float | None = 1.5) -> dict:
@@ -79,7 +79,7 @@ def test_every_row_records_its_cells_seed(tmp_path):
 KILL_DURING_APPEND = """
 import json, os, signal, sys
 import pandas as pd
-from framework.sweep.store import store_cell
+from llie.sweep.store import store_cell
 
 folder, first, second = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
 store_cell(folder, first)
@@ -102,7 +102,7 @@ def test_sigkill_during_append_keeps_every_finished_row(tmp_path):
     import subprocess
     import sys
 
-    from framework.paths import REPO_ROOT
+    from llie.paths import REPO_ROOT
 
     proc = subprocess.run([sys.executable, "-c", KILL_DURING_APPEND, str(tmp_path), json.dumps(metrics("a")),
                            json.dumps(metrics("b"))], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
