@@ -250,17 +250,22 @@ def weights_digest(path: str | os.PathLike[str], length: int = 12) -> str:
 def load_pretrained(module: nn.Module, pretrained: str | os.PathLike[str] | None, *, what: str,
                     keep_prefix: str | None = None, drop_prefixes: Iterable[str] = (),
                     adapt: Callable[[StateDict], StateDict] | None = None, strict: bool = True) -> str:
-    """Load ``pretrained`` into ``module``, or leave the random init with a warning when it is None.
+    """Load ``pretrained`` (a path or a zoo name, see :mod:`llie.zoo`) into ``module``, or leave the random init with
+    a warning when it is None.
 
     keep_prefix: only entries starting with it are loaded (e.g. ``image_encoder.`` from a full SAM checkpoint).
     drop_prefixes: entries to ignore (e.g. an ``auxiliary_head.`` the module does not have).
     adapt: a last model-specific rewrite of the entries (renaming, resampling position tables) before loading.
     Returns the weights tag for identities: a short sha256 of the file, or ``"random"``.
     """
-    if pretrained is None or str(pretrained) == "":
+    from .zoo import resolve_weights
+
+    resolved = resolve_weights(pretrained, what=what)
+    if resolved is None:
         log.warning("%s is null: %s keeps its RANDOM initialisation (no pretrained weights loaded)",
                     what, type(module).__name__)
         return "random"
+    pretrained = resolved
     state = load_state_dict_file(pretrained, what=what)
     if keep_prefix is not None:
         state = select_prefix(state, keep_prefix)

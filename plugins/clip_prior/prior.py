@@ -14,7 +14,7 @@ from torch import Tensor, nn
 from llie.checkpoints import StateDict, load_pretrained
 from llie.errors import ConfigError, closest
 from llie.interfaces import TextPrior
-from llie.plugins.core.priors import NORMALIZATIONS, prior_identity
+from llie.prior_support import NORMALIZATIONS, prior_identity
 
 from .model_configs import register_model_configs
 

@@ -13,7 +13,7 @@ from torch import Tensor
 from llie.checkpoints import load_pretrained
 from llie.errors import ConfigError
 from llie.interfaces import ImagePrior, PriorFeatures
-from llie.plugins.core.priors import InputNormalizer, prior_identity
+from llie.prior_support import InputNormalizer, prior_identity
 
 from .configs import build_mmseg_module, load_model_config
 

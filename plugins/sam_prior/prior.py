@@ -7,7 +7,7 @@ from torch import Tensor
 from llie.checkpoints import load_pretrained
 from llie.errors import CheckpointError, ConfigError
 from llie.interfaces import ImagePrior, PriorFeatures
-from llie.plugins.core.priors import InputNormalizer, prior_identity
+from llie.prior_support import InputNormalizer, prior_identity
 
 from .encoder import (ENCODER_SIZES, PATCH_SIZE, build_image_encoder, ceil_div, fit_to_input_size,
                       pad_bottom_right, resize_longest_side)

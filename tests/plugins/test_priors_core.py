@@ -6,7 +6,8 @@ import torch
 
 from llie.errors import ConfigError
 from llie.registry import build
-from llie.plugins.core.priors import InputNormalizer, NoPrior, NoTextPrior, prior_identity
+from llie.plugins.core.priors import NoPrior, NoTextPrior
+from llie.prior_support import InputNormalizer, prior_identity
 
 
 def test_no_prior_gives_empty_features():
