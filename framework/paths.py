@@ -64,3 +64,26 @@ def shared_weights_dir() -> Path | None:
     """``../shared/weights`` beside the checkout (or the working directory), if it exists (``$LLIE_WEIGHTS`` is read
     by the model zoo before this)."""
     return next((c for c in _beside_checkout("weights") if c.is_dir()), None)
+
+
+#: prefix of a data path inside the sample data folder (``sample:lol_sample`` → ``<sample data>/lol_sample``)
+SAMPLE_PREFIX = "sample:"
+
+
+def resolve_data_path(value: str | os.PathLike[str], *, what: str) -> Path:
+    """A dataset path from a config; ``sample:<relative>`` names a folder inside :func:`sample_data_dir`.
+
+    So shipped configs find the real sample data the way the CLI does (``$LLIE_SAMPLE_DATA``, then
+    ``../shared/data``); a missing sample folder fails in one line naming ``what`` and how to point at it.
+    """
+    from .errors import DataError
+
+    text = str(value)
+    if not text.startswith(SAMPLE_PREFIX):
+        return Path(text).expanduser()
+    root = sample_data_dir()
+    if root is None:
+        raise DataError(f"{what}: '{text}' is in the sample data folder, which was not found; set $LLIE_SAMPLE_DATA "
+                        f"to the folder holding it (default: ../shared/data beside the checkout)")
+    return root / text[len(SAMPLE_PREFIX):]
+

@@ -94,3 +94,61 @@ def test_unknown_photo_is_a_config_error():
         SyntheticPairs("train", photos=["astronot"])
     with pytest.raises(ConfigError, match="split"):
         SyntheticPairs("val")
+
+
+# ---- a folder of clean photos as the source -----------------------------------------------------------------------
+def _photo_folder(tmp_path, count=7):
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    for i in range(count):
+        sub = tmp_path / ("a" if i % 2 else "b")
+        sub.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (40 + i, 60, 3), dtype=np.uint8)).save(sub / f"img{i}.png")
+    return tmp_path
+
+
+def test_folder_source_splits_every_nth_photo_for_test_and_keeps_them_disjoint(tmp_path):
+    folder = _photo_folder(tmp_path)
+    train = SyntheticPairs("train", image_size=32, variants_per_image=2, source=str(folder), test_every=3)
+    test = SyntheticPairs("test", image_size=32, variants_per_image=1, source=str(folder), test_every=3)
+    ordered = ["a/img1", "a/img3", "a/img5", "b/img0", "b/img2", "b/img4", "b/img6"]  # natural order of paths
+    assert list(test.photos) == ordered[::3]
+    assert list(train.photos) == [p for i, p in enumerate(ordered) if i % 3]
+    assert len(train) == 2 * len(train.photos)
+    item = train[0]
+    assert item["inputs"].shape == item["data_samples"]["gt"].shape == (3, 32, 32)
+    assert item["inputs"].mean() < item["data_samples"]["gt"].mean()
+
+
+def test_folder_source_darkening_is_deterministic_per_photo_and_variant(tmp_path):
+    folder = _photo_folder(tmp_path)
+    first = SyntheticPairs("train", image_size=32, source=str(folder), seed=4)
+    again = SyntheticPairs("train", image_size=32, source=str(folder), seed=4)
+    other = SyntheticPairs("train", image_size=32, source=str(folder), seed=5)
+    assert torch.equal(first[1]["inputs"], again[1]["inputs"])
+    assert not torch.equal(first[1]["inputs"], other[1]["inputs"])
+    assert torch.equal(first[1]["data_samples"]["gt"], other[1]["data_samples"]["gt"])
+
+
+def test_folder_source_errors_name_the_folder(tmp_path):
+    from llie.errors import DataError
+
+    with pytest.raises(DataError, match="does not exist"):
+        SyntheticPairs("train", source=str(tmp_path / "missing"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="no images under"):
+        SyntheticPairs("train", source=str(tmp_path / "empty"))
+
+
+def test_sample_prefix_follows_llie_sample_data(tmp_path, monkeypatch):
+    from llie.errors import DataError
+
+    _photo_folder(tmp_path / "clean")
+    monkeypatch.setenv("LLIE_SAMPLE_DATA", str(tmp_path))
+    data = SyntheticPairs("test", image_size=16, source="sample:clean", variants_per_image=1)
+    assert data.metainfo["root"] == str(tmp_path / "clean")
+    monkeypatch.setenv("LLIE_SAMPLE_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.setattr("llie.paths._beside_checkout", lambda name: [])
+    with pytest.raises(DataError, match=r"SyntheticPairs.source.*LLIE_SAMPLE_DATA"):
+        SyntheticPairs("test", source="sample:clean")
