@@ -95,16 +95,17 @@ def test_killed_download_never_leaves_a_file_under_the_final_name(mirrored, entr
     """)
     child = subprocess.Popen([sys.executable, "-c", script], env={**os.environ})
     try:
-        deadline = time.monotonic() + 60
-        while not any(p.stat().st_size for p in dest.glob(f".{entry.file}.*.part")):
-            assert child.poll() is None, "the download ended before it could be killed"
-            assert time.monotonic() < deadline, "no partial file appeared"
-            time.sleep(0.05)
+        assert mirrored.stalled.wait(timeout=60), "the download never started"
+        deadline = time.monotonic() + 10
+        while not any(p.stat().st_size for p in dest.iterdir()):  # the first half is on disk
+            assert time.monotonic() < deadline, "nothing was written"
+            time.sleep(0.02)
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
     finally:
         if child.poll() is None:
             child.kill()
+    assert child.returncode == -signal.SIGKILL
     assert not (dest / entry.file).exists()
 
 

@@ -41,6 +41,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             if route.mode == "stall":
+                self.server.stalled.set()
                 self.server.release.wait(timeout=30)
             return  # HTTP/1.0: the connection closes here, short of Content-Length
         self.wfile.write(body)
@@ -56,6 +57,7 @@ class ZooServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.routes: dict[str, Route] = {}
         self.requests: list[str] = []
+        self.stalled = threading.Event()  # a "stall" route has sent its first half
         self.release = threading.Event()
 
     @property
