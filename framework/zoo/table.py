@@ -53,6 +53,7 @@ _SCI = f"{_RAW}/vis-opt-group/SCI/9d28a3f1237df248bb765e7fee16f7c4ac7dbeee/weigh
 _MMSEG = "https://download.openmmlab.com/mmsegmentation/v0.5"
 _HRNET_W48_PC59 = "fcn_hr48_480x480_40k_pascal_context_59"
 _SEGFORMER_B0_ADE = "segformer_mit-b0_512x512_160k_ade20k"
+_SAM = "https://dl.fbaipublicfiles.com/segment_anything"
 _DEEPSPG = "experiments/deepspg/_base_/deepspg_standard.yaml"
 _ESPNET_CITE = "Mehta et al., ESPNetv2: A Light-weight, Power Efficient, and General Purpose CNN, CVPR 2019"
 _SCI_CITE = "Ma et al., Toward Fast, Flexible, and Robust Low-Light Image Enhancement, CVPR 2022"
@@ -94,7 +95,7 @@ ZOO: dict[str, ZooEntry] = {e.name: e for e in (
              "Xie et al., SegFormer: Simple and Efficient Design for Semantic Segmentation with Transformers, "
              "NeurIPS 2021", "SegFormerPrior", note="mmseg SegFormer MiT-B0, ADE20K 150 classes, 512x512, 160k iters; "
              "37.41 mIoU by mmseg"),
-    ZooEntry("sam_vit_b", "sam_vit_b_01ec64.pth", "https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth",
+    ZooEntry("sam_vit_b", "sam_vit_b_01ec64.pth", f"{_SAM}/sam_vit_b_01ec64.pth",
              375042383, "ec2df62732614e57411cdcf32a23ffdf28910380d03139ee0f4fcbe91eb8c912", "Apache-2.0",
              "Kirillov et al., Segment Anything, ICCV 2023", "SAMPrior",
              note="full SAM (image encoder, prompt encoder, mask decoder); SAMPrior keeps image_encoder.*"),
@@ -103,7 +104,9 @@ ZOO: dict[str, ZooEntry] = {e.name: e for e in (
              605143284, "e6d1bd7789aa45192b3bf90570a789b478bae1b74ebcce7eddd908e83a2b7c31",
              "MIT (OpenAI CLIP)",
              "Radford et al., Learning Transferable Visual Models From Natural Language Supervision, ICML 2021",
-             "CLIPTextPrior", _DEEPSPG, note="open_clip state_dict; trained with QuickGELU: use model ViT-B-32-quickgelu",
+             "CLIPTextPrior", _DEEPSPG,
+             note="open_clip state_dict (timm's copy of OpenAI's weights); trained with QuickGELU: use the "
+             "ViT-B-32-quickgelu architecture",
              aliases=("clip_vit_b32_openai.pt",)),
 )}
 
