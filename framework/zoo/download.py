@@ -106,16 +106,18 @@ def _copy(response: http.client.HTTPResponse, out: BinaryIO, total: int | None,
     sha = hashlib.sha256()
     received = 0
     progress(0, total)
-    try:
-        while chunk := response.read1(CHUNK):  # what has arrived, so the bar and the partial file move
-            out.write(chunk)
-            out.flush()
-            sha.update(chunk)
-            received += len(chunk)
-            progress(received, total)
-    except (OSError, http.client.HTTPException) as exc:  # connection reset, timeout, IncompleteRead
-        return sha.hexdigest(), received, _reason(exc)
-    return sha.hexdigest(), received, ""
+    while True:
+        try:
+            chunk = response.read1(CHUNK)  # what has arrived, so the bar and the partial file move
+        except (OSError, http.client.HTTPException) as exc:  # connection reset, timeout, IncompleteRead
+            return sha.hexdigest(), received, _reason(exc)
+        if not chunk:
+            return sha.hexdigest(), received, ""
+        out.write(chunk)  # a local write error (disk full) is not a network problem: it propagates as it is
+        out.flush()
+        sha.update(chunk)
+        received += len(chunk)
+        progress(received, total)
 
 
 def _problem(entry: ZooEntry, digest: str, received: int, length: int | None, broke: str) -> str:

@@ -66,6 +66,16 @@ def test_truncated_transfer_is_refused_and_nothing_is_left(mirrored, entry):
     assert files_in(cache_dir()) == []
 
 
+def test_a_stalled_transfer_times_out_and_is_refused(mirrored, entry, monkeypatch):
+    mirrored.routes[entry.file].mode = "stall"  # half the bytes, then silence
+    monkeypatch.setenv("LLIE_DOWNLOAD_TIMEOUT", "0.5")
+    start = time.monotonic()
+    with pytest.raises(DownloadRefused, match=r"the connection broke after [1-9]\d* bytes \(timed out\)"):
+        resolve_weights(entry.name, what="x")
+    assert time.monotonic() - start < 10
+    assert files_in(cache_dir()) == []
+
+
 def test_size_other_than_the_table_is_refused(mirrored, entry, body, monkeypatch):
     """Without a Content-Length, the table's size still catches a short file before the hash does."""
     mirrored.routes[entry.file] = Route(body[:-10], mode="no_length")
