@@ -7,7 +7,6 @@ e.g. ``"HRNetPrior.pretrained"``), the file, and what to do. Pickled checkpoints
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -230,21 +229,11 @@ def load_into(module: nn.Module, state: Mapping[str, Tensor], *, what: str, stri
     return report
 
 
-_digest_memo: dict[tuple[str, int, int], str] = {}
-
-
 def weights_digest(path: str | os.PathLike[str], length: int = 12) -> str:
     """Short sha256 of a weights file (memoised by path, size and mtime), for component identities."""
-    file = Path(path).expanduser().resolve()
-    stat = file.stat()
-    key = (str(file), stat.st_size, stat.st_mtime_ns)
-    if key not in _digest_memo:
-        sha = hashlib.sha256()
-        with open(file, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                sha.update(chunk)
-        _digest_memo[key] = sha.hexdigest()
-    return _digest_memo[key][:length]
+    from .zoo.digest import file_sha256
+
+    return file_sha256(path)[:length]
 
 
 def load_pretrained(module: nn.Module, pretrained: str | os.PathLike[str] | None, *, what: str,

@@ -1,4 +1,11 @@
-"""The zoo's one table: each checkpoint's file name, upstream URL, size, hash, licence, citation and owner."""
+"""The zoo's one table: each checkpoint's file name, upstream URL, size, hash, licence, citation and owner.
+
+Sources of the numbers: the mmseg URLs are from mmsegmentation 1.2.2's ``configs/*/metafile.yaml``; their file names end
+in the first 8 hex digits of the file's sha256 (``tools/misc/publish_model.py``), the only hash published, and their
+sizes are not published. SAM's URL is from segment-anything's README; the ``01ec64`` in its file name is the start of
+its MD5, not its sha256, so the table holds the full sha256 and size that independent downloads agree on. The CLIP
+weights are the file open_clip's ``pretrained.py`` names for ``ViT-B-32``/``openai`` (``hf_hub`` timm copy).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,15 +31,30 @@ class ZooEntry:
     component: str  # the registered class that loads it, e.g. "ESPNetv2Prior"
     config: str = ""  # a shipped config that uses it
     note: str = ""
+    aliases: tuple[str, ...] = ()  # other local file names accepted for it (names older configs used)
 
     @property
     def full_hash(self) -> bool:
         return len(self.sha256) == 64
 
+    @property
+    def local_names(self) -> tuple[str, ...]:
+        """The file names a local copy may have: :attr:`file` first, then :attr:`aliases`."""
+        return (self.file, *self.aliases)
+
+    def hash_matches(self, sha256_hex: str) -> bool:
+        """Whether a file's full sha256 agrees with the table (the whole digest, or the published prefix)."""
+        return sha256_hex.lower().startswith(self.sha256.lower())
+
 
 _RAW = "https://raw.githubusercontent.com"
 _EDGENETS = f"{_RAW}/sacmehta/EdgeNets/2b232d3f7fb60658755dad1ebca0ffc895cc795e/model/segmentation/model_zoo/espnetv2"
 _SCI = f"{_RAW}/vis-opt-group/SCI/9d28a3f1237df248bb765e7fee16f7c4ac7dbeee/weights"
+_MMSEG = "https://download.openmmlab.com/mmsegmentation/v0.5"
+_HRNET_W48_PC59 = "fcn_hr48_480x480_40k_pascal_context_59"
+_SEGFORMER_B0_ADE = "segformer_mit-b0_512x512_160k_ade20k"
+_SAM = "https://dl.fbaipublicfiles.com/segment_anything"
+_DEEPSPG = "experiments/deepspg/_base_/deepspg_standard.yaml"
 _ESPNET_CITE = "Mehta et al., ESPNetv2: A Light-weight, Power Efficient, and General Purpose CNN, CVPR 2019"
 _SCI_CITE = "Ma et al., Toward Fast, Flexible, and Robust Low-Light Image Enhancement, CVPR 2022"
 
@@ -61,7 +83,37 @@ ZOO: dict[str, ZooEntry] = {e.name: e for e in (
              52395, "ca8855b90df9a80fa4195a831f33d3476b1964f787eb70602797c773067f3b84", "CC BY-NC 4.0",
              "Li et al., Learning to Enhance Low-Light Image via Zero-Reference Deep Curve Estimation, TPAMI 2021",
              "ZeroDCEPP"),
+    ZooEntry("hrnetv2_w48_pascal_context_59", f"{_HRNET_W48_PC59}_20210410_122738-b808b8b2.pth",
+             f"{_MMSEG}/hrnet/{_HRNET_W48_PC59}/{_HRNET_W48_PC59}_20210410_122738-b808b8b2.pth",
+             None, "b808b8b2", "Apache-2.0 (mmsegmentation model zoo)",
+             "Wang et al., Deep High-Resolution Representation Learning for Visual Recognition, TPAMI 2020",
+             "HRNetPrior", _DEEPSPG, note="mmseg FCN on HRNetV2-W48, PASCAL-Context 59 classes, 480x480, 40k iters; "
+             "50.33 mIoU by mmseg", aliases=("hrnetv2_w48_pascal_context_59.pth",)),
+    ZooEntry("segformer_mit_b0_ade20k", f"{_SEGFORMER_B0_ADE}_20210726_101530-8ffa8fda.pth",
+             f"{_MMSEG}/segformer/{_SEGFORMER_B0_ADE}/{_SEGFORMER_B0_ADE}_20210726_101530-8ffa8fda.pth",
+             None, "8ffa8fda", "Apache-2.0 (mmsegmentation model zoo)",
+             "Xie et al., SegFormer: Simple and Efficient Design for Semantic Segmentation with Transformers, "
+             "NeurIPS 2021", "SegFormerPrior", note="mmseg SegFormer MiT-B0, ADE20K 150 classes, 512x512, 160k iters; "
+             "37.41 mIoU by mmseg"),
+    ZooEntry("sam_vit_b", "sam_vit_b_01ec64.pth", f"{_SAM}/sam_vit_b_01ec64.pth",
+             375042383, "ec2df62732614e57411cdcf32a23ffdf28910380d03139ee0f4fcbe91eb8c912", "Apache-2.0",
+             "Kirillov et al., Segment Anything, ICCV 2023", "SAMPrior",
+             note="full SAM (image encoder, prompt encoder, mask decoder); SAMPrior keeps image_encoder.*"),
+    ZooEntry("clip_vit_b32_openai", "clip_vit_b32_openai.safetensors",
+             "https://huggingface.co/timm/vit_base_patch32_clip_224.openai/resolve/main/open_clip_model.safetensors",
+             605143284, "e6d1bd7789aa45192b3bf90570a789b478bae1b74ebcce7eddd908e83a2b7c31",
+             "MIT (OpenAI CLIP)",
+             "Radford et al., Learning Transferable Visual Models From Natural Language Supervision, ICML 2021",
+             "CLIPTextPrior", _DEEPSPG,
+             note="open_clip state_dict (timm's copy of OpenAI's weights); trained with QuickGELU: use the "
+             "ViT-B-32-quickgelu architecture",
+             aliases=("clip_vit_b32_openai.pt",)),
 )}
+
+
+def entry_for_file(file_name: str) -> ZooEntry | None:
+    """The entry whose file (or an alias) is called ``file_name``, or None."""
+    return next((e for e in ZOO.values() if file_name in e.local_names), None)
 
 
 def get_entry(name: str) -> ZooEntry:

@@ -102,8 +102,9 @@ class CLIPTextPrior(TextPrior):
     """A frozen open_clip model scoring images against prompts.
 
     model: an open_clip architecture name (``ViT-B-32`` …, or ``llie-tiny-clip`` for tests).
-    pretrained: a local checkpoint file (open_clip ``.bin``/``.pt``/``.safetensors`` state_dict) or ``None`` for a
-    random init (logged as a warning). Never a hub tag: nothing is downloaded.
+    pretrained: a zoo name (``clip_vit_b32_openai``, see ``llie weights list``), a local checkpoint file (open_clip
+    ``.bin``/``.pt``/``.safetensors`` state_dict) or ``None`` for a random init (logged as a warning). Never an
+    open_clip hub tag: open_clip itself downloads nothing.
     positive_prompts / negative_prompts: the prompt sets (defaults :data:`DEFAULT_POSITIVE_PROMPTS` /
     :data:`DEFAULT_NEGATIVE_PROMPTS`, *assumed*).
     resize: ``'shortest'`` (CLIP's preprocessing: shortest side to the model's image size, centre crop) or

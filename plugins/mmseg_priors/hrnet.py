@@ -20,7 +20,7 @@ class HRNetPrior(MMSegPrior):
 
     Variants (mmseg's PASCAL-Context-59 configs): ``w48`` (channels 48/96/192/384; SKF's and DeepSPG's prior),
     ``w18`` (18/36/72/144), ``w18_small`` (same widths, fewer blocks), ``tiny`` (4/8/16/32, for tests only).
-    ``pretrained``: a local mmseg checkpoint such as
+    ``pretrained``: a zoo name (``hrnetv2_w48_pascal_context_59``) or a local mmseg checkpoint such as
     ``fcn_hr48_480x480_40k_pascal_context_59_*.pth`` (``meta`` + ``state_dict`` with ``backbone.*`` /
     ``decode_head.*`` keys); ``None`` keeps a random init (logged as a warning).
     ``normalize``: ``'none'`` by default, following SKF, which feeds the network [0, 1] images without ImageNet

@@ -14,9 +14,9 @@ class SegFormerPrior(MMSegPrior):
     """Frozen SegFormer: the four MiT stage outputs as levels (strides 4/8/16/32) and class logits at stride 4.
 
     Variants ``b0``…``b5`` follow mmseg's ADE20K configs (channels 32/64/160/256 for b0, 64/128/320/512 for
-    b1–b5; 150 classes); ``tiny`` (8/16/32/64) is for tests. ``pretrained``: a local mmseg SegFormer checkpoint
-    (``backbone.*`` / ``decode_head.*``); ``None`` keeps a random init. ``normalize`` defaults to ``'imagenet'``,
-    the normalisation these weights were trained with.
+    b1–b5; 150 classes); ``tiny`` (8/16/32/64) is for tests. ``pretrained``: a zoo name
+    (``segformer_mit_b0_ade20k``) or a local mmseg SegFormer checkpoint (``backbone.*`` / ``decode_head.*``); ``None``
+    keeps a random init. ``normalize`` defaults to ``'imagenet'``, the normalisation these weights were trained with.
     """
 
     VARIANTS = {

@@ -27,9 +27,9 @@ class SAMPrior(ImagePrior):
 
     variant: ``vit_b`` / ``vit_l`` / ``vit_h`` (256 output channels, official ``img_size`` 1024) or ``tiny``
     (32 channels, ``img_size`` 64; tests only). ``img_size``: encoder input side (a multiple of 16); a checkpoint
-    trained at another size is adapted by resampling its position tables. ``pretrained``: a local SAM checkpoint
-    (``sam_vit_b_01ec64.pth`` …: keys ``image_encoder.*``, the prompt encoder and mask decoder are ignored) or a
-    bare encoder state_dict; ``None`` keeps a random init (logged as a warning).
+    trained at another size is adapted by resampling its position tables. ``pretrained``: a zoo name (``sam_vit_b``),
+    a local SAM checkpoint (``sam_vit_b_01ec64.pth`` …: keys ``image_encoder.*``, the prompt encoder and mask decoder
+    are ignored) or a bare encoder state_dict; ``None`` keeps a random init (logged as a warning).
     """
 
     def __init__(self, variant: str = "vit_b", pretrained: str | None = None, frozen: bool = True,
