@@ -46,10 +46,9 @@ def shipped_config(path: str | os.PathLike[str]) -> Path:
 
 
 def _beside_checkout(name: str) -> list[Path]:
-    """``shared/<name>`` beside the checkout (when running from one; or one level higher, for a git worktree kept in
-    a folder of worktrees) and beside the working directory."""
-    roots = [REPO_ROOT.parent, REPO_ROOT.parent.parent] if REPO_ROOT is not None else []
-    return [root / "shared" / name for root in roots + [Path.cwd().parent]]
+    """``../shared/<name>`` beside the checkout (when running from one) and beside the working directory."""
+    roots = ([REPO_ROOT.parent] if REPO_ROOT is not None else []) + [Path.cwd().parent]
+    return [root / "shared" / name for root in roots]
 
 
 def sample_data_dir() -> Path | None:
