@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("prior", help="draw an image prior's class map and feature levels; label agreement low vs GT")
     add_config_args(p)
-    p.add_argument("inputs", nargs="*", metavar="INPUT", help="image files or folders of images")
+    p.add_argument("inputs", nargs="*", metavar="INPUT", help="image files or folders of images (right after CONFIG)")
     p.add_argument("--out", required=True, metavar="DIR", help="where the PNGs are written")
     p.add_argument("--pairs", nargs=2, metavar=("LOW_DIR", "HIGH_DIR"),
                    help="also run on these low-light/ground-truth pairs (paired by stem) and measure label agreement")
