@@ -15,7 +15,6 @@ sizes) whenever the sizes are multiples of 16, and defined for every other size 
 """
 from __future__ import annotations
 
-from typing import ClassVar
 
 from torch import Tensor, nn
 
@@ -55,7 +54,6 @@ class ESPNetv2Prior(ImagePrior):
     channels: tuple[int, ...] = WIDTHS[2.0]
     num_classes: int | None = len(DATASET_CLASSES["voc"])
     class_names: tuple[str, ...] | None = DATASET_CLASSES["voc"]
-    DATASETS: ClassVar[tuple[str, ...]] = tuple(DATASET_CLASSES)
 
     def __init__(self, dataset: str = "voc", pretrained: str | None = None, width_scale: float = 2.0,
                  normalize: str = "imagenet", logits_stride: int = 1, frozen: bool = True) -> None:

@@ -41,3 +41,19 @@ def test_forward_backward_trains_the_enhancer_not_the_prior(use_logits):
         grad = m.enhancer.sems[str(scale)].prior_proj.weight.grad
         assert grad is not None and grad.abs().sum() > 0
     assert m(low, mode="tensor").shape == low.shape
+
+
+def test_shipped_config_uses_the_voc_weights_and_trains_a_step():
+    from llie.config import load_config
+    from llie.engine.builders import build_model
+
+    cfg = load_config("experiments/deepspg/deepspg_espnet.yaml")
+    assert dict(cfg.model.image_prior) == {"type": "ESPNetv2Prior", "dataset": "voc", "pretrained": "espnetv2_voc"}
+    cfg = load_config("experiments/deepspg/deepspg_espnet.yaml", ["model.image_prior.pretrained=null"])
+    m = build_model(cfg)
+    assert m.enhancer.routes == {1: 2, 2: 4}
+    low, high = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    losses = m(low, {"gt": high, "name": ["a"]}, mode="loss")
+    sum(losses.values()).backward()
+    assert all(p.grad is None for p in m.image_prior.parameters())
+    assert any(p.grad is not None for p in m.enhancer.parameters())
