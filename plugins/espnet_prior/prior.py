@@ -15,7 +15,6 @@ sizes) whenever the sizes are multiples of 16, and defined for every other size 
 """
 from __future__ import annotations
 
-
 from torch import Tensor, nn
 
 from llie.checkpoints import load_pretrained
