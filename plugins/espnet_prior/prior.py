@@ -43,7 +43,7 @@ class ESPNetv2Prior(ImagePrior):
     Args:
         dataset: ``voc`` (PASCAL VOC 2012, 21 classes) or ``cityscapes`` (19 classes + an untrained 'background').
         pretrained: a weights file or zoo name (``espnetv2_voc``, ``espnetv2_cityscapes``); null = random init.
-        width_scale: ESPNetv2's ``s`` (0.5, 1.0, 1.25, 1.5, 2.0); the published segmentation weights are s = 2.0.
+        width_scale: ESPNetv2's ``s`` (0.5, 1.0, 1.25, 1.5, 2.0); the two zoo weights are s = 2.0.
         normalize: input normalisation; ``imagenet`` as the authors trained.
         logits_stride: 1 or 2, see above.
         frozen: eval mode, no gradients to the weights (gradients still flow to the input, for the semantic loss).
