@@ -87,11 +87,15 @@ class ImagePrior(nn.Module, abc.ABC):
 
     ``forward(x: B×3×H×W in [0,1]) -> PriorFeatures``. Input normalisation (e.g. ImageNet mean/std) happens inside.
     ``strides`` and ``channels`` describe ``levels`` so that an enhancer can be built before any image is seen.
+    Segmentation priors also say what their logits mean: ``num_classes`` and, when known, ``class_names`` (one name
+    per logit channel, in order), so tools can label a class map.
     """
 
     strides: tuple[int, ...] = ()
     channels: tuple[int, ...] = ()
     num_classes: int | None = None
+    #: names of the ``num_classes`` logit channels, in order; None when the prior does not know them
+    class_names: tuple[str, ...] | None = None
     #: False only for the "no prior" placeholder of ablations: losses that need a prior then contribute zero
     enabled: bool = True
 

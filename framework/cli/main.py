@@ -1,4 +1,4 @@
-"""``llie`` — the command line: train, eval, enhance, sweep, report, bench, plugins, weights, demo.
+"""``llie`` — the command line; one module of :mod:`llie.cli` per command (see :data:`COMMANDS`).
 
 Every expected failure is an :class:`~llie.errors.LLIEError`; it is printed as one line and the exit status is
 2. Anything else is a bug and keeps its traceback.
@@ -15,11 +15,27 @@ from ..errors import LLIEError, user_message
 Command = Callable[[argparse.Namespace], int]
 
 
-def _add_commands(sub: argparse._SubParsersAction) -> None:
-    from . import bench, demo, enhance, evaluate, plugins, report, sweep, train, weights
+#: command modules in the order ``llie --help`` lists them; each has ``add_parser(sub)`` and imports nothing heavy
+#: at module level (heavy imports happen inside the command's ``run``), so ``llie --help`` stays fast
+COMMANDS = (
+    "train",
+    "evaluate",
+    "enhance",
+    "prior",
+    "sweep",
+    "report",
+    "bench",
+    "plugins",
+    "weights",
+    "demo",
+)
 
-    for module in (train, evaluate, enhance, sweep, report, bench, plugins, weights, demo):
-        module.add_parser(sub)
+
+def _add_commands(sub: argparse._SubParsersAction) -> None:
+    import importlib
+
+    for name in COMMANDS:
+        importlib.import_module(f"{__package__}.{name}").add_parser(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:

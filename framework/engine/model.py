@@ -30,7 +30,7 @@ def _optional(kind: str, cfg: Any) -> Any:
     return None if _optional_is_absent(cfg) else build(kind, cfg)
 
 
-def _frozen_part(kind: str, cfg: Any) -> Any:
+def build_frozen_part(kind: str, cfg: Any) -> Any:
     """Build a prior under a fixed RNG seed derived from its config.
 
     A randomly initialised prior (``pretrained: null``) is then the same network in every cell and seed of a sweep:
@@ -63,8 +63,8 @@ class SemanticPriorModel(BaseModel):
                  data_preprocessor: dict | None = None, init_cfg: dict | None = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.decomposer: Decomposer | None = _optional("decomposers", decomposer)
-        self.image_prior: ImagePrior | None = _frozen_part("image_priors", image_prior)
-        self.text_prior: TextPrior | None = _frozen_part("text_priors", text_prior)
+        self.image_prior: ImagePrior | None = build_frozen_part("image_priors", image_prior)
+        self.text_prior: TextPrior | None = build_frozen_part("text_priors", text_prior)
         self.illumination_adjuster = _optional("illumination_adjusters", illumination_adjuster)
         self.enhancer: Enhancer = build("enhancers", enhancer)
         if self.image_prior is not None and self.enhancer.uses_prior:

@@ -22,9 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from ..engine.resume import LAST_CHECKPOINT, last_checkpoint
+from ..visual.segmentation import class_palette
+from ..visual.text import fit_text as _fit
+from ..visual.text import font as _font
 from .aggregate import dataset_label, dataset_sort_key
 
 TILE_HEIGHT = 160
@@ -32,20 +35,6 @@ PAD = 4
 HEADER = 20
 IMAGES_PER_DATASET = 3
 BACKGROUND = (255, 255, 255)
-
-
-def class_palette(count: int = 256) -> np.ndarray:
-    """``count×3`` uint8 colours, fixed for every report: class k's bits spread over the high bits of R, G, B
-    (class 0 is black), so neighbouring class ids get clearly different colours."""
-    colours = np.zeros((count, 3), dtype=np.uint8)
-    for k in range(count):
-        c, rgb = k, [0, 0, 0]
-        for bit in range(8):
-            for channel in range(3):
-                rgb[channel] |= ((c >> channel) & 1) << (7 - bit)
-            c >>= 3
-        colours[k] = rgb
-    return colours
 
 
 PALETTE = class_palette()
@@ -115,21 +104,6 @@ def run_method(cfg: Any, checkpoint: Path, lows: list[torch.Tensor], device: tor
     del model
     gc.collect()
     return MethodOutputs(outputs, identity, maps or None)
-
-
-def _font(size: int = 12) -> ImageFont.ImageFont:
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow without FreeType sizes
-        return ImageFont.load_default()
-
-
-def _fit(text: str, draw: ImageDraw.ImageDraw, font: Any, width: int) -> str:
-    if draw.textlength(text, font=font) <= width:
-        return text
-    while text and draw.textlength(text + "…", font=font) > width:
-        text = text[:-1]
-    return text + "…"
 
 
 def compose_grid(titles: list[str], rows: list[list[np.ndarray]], row_names: list[str],

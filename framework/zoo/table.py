@@ -61,7 +61,8 @@ _SCI_CITE = "Ma et al., Toward Fast, Flexible, and Robust Low-Light Image Enhanc
 ZOO: dict[str, ZooEntry] = {e.name: e for e in (
     ZooEntry("espnetv2_voc", "espnetv2_s2.0_pascal_voc_384.pth", f"{_EDGENETS}/espnetv2_s_2.0_pascal_384x384.pth",
              3376138, "bc479586b0ba9254e02589020346931a14d99028ad6bac4817198be6d9e719a6", "MIT", _ESPNET_CITE,
-             "ESPNetv2Prior", note="PASCAL VOC 2012, 21 classes, 384x384"),
+             "ESPNetv2Prior", config="experiments/deepspg/deepspg_espnet.yaml",
+             note="PASCAL VOC 2012, 21 classes, 384x384"),
     ZooEntry("espnetv2_cityscapes", "espnetv2_s2.0_cityscapes_1024x512.pth",
              f"{_EDGENETS}/espnetv2_s_2.0_city_1024x512.pth",
              3376094, "a72d59699801c7ce8e8b89a53af9097eaaa60dc12180ecde86fd700ba1222fe8", "MIT", _ESPNET_CITE,

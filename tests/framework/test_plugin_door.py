@@ -15,8 +15,8 @@ from llie.errors import RegistryError
 from llie.plugin_door import load_plugins, provider_of
 from llie.registry import build
 
-BUILTIN = ["baselines", "clip_prior", "core", "datasets", "deepspg", "losses", "metrics", "mmseg_priors",
-           "retinex", "sam_prior", "unet"]
+BUILTIN = ["baselines", "clip_prior", "core", "datasets", "deepspg", "espnet_prior", "losses", "metrics",
+           "mmseg_priors", "retinex", "sam_prior", "unet"]
 
 
 def test_builtin_plugins_load_through_entry_points():
@@ -25,6 +25,7 @@ def test_builtin_plugins_load_through_entry_points():
     assert set(BUILTIN) <= set(state.loaded)
     assert provider_of("enhancers", "UNet") == "unet"
     assert provider_of("models", "SemanticPriorModel") == "core"
+    assert provider_of("image_priors", "ESPNetv2Prior") == "espnet_prior"
 
 
 def _make_dist(site: Path, name: str, module_source: str) -> None:
