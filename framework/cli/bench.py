@@ -1,4 +1,5 @@
-"""``llie bench model | train-step | eval | data | prior-cache | cli`` — what things cost, as figures and same-run ratios.
+"""``llie bench model | train-step | eval | data | prior-cache | cli`` — what things cost, as figures and same-run
+ratios.
 
 On a shared CPU give ``--threads 1``: multi-threaded kernels slow down badly when other processes hold the cores.
 
@@ -47,8 +48,8 @@ def _add_common(p: argparse.ArgumentParser, *, config: bool = True, runs: int | 
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="benchmarks: model cost, training overhead, eval speed, data loading, prior cache, "
-                                     "CLI start-up",
+    p = sub.add_parser("bench", help="benchmarks: model cost, training overhead, eval speed, data loading, "
+                                     "prior cache, CLI start-up",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     bench = p.add_subparsers(dest="bench_command", required=True, metavar="BENCHMARK")
 
