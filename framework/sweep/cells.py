@@ -121,7 +121,7 @@ def resolve_config(spec: SweepSpec, overrides: dict[str, Any], dataset: str, see
     """The plain resolved config of one cell (validated; the sweep's prior-cache setting not added)."""
     src = str(spec.path)
     plain = copy.deepcopy(base) if base is not None else base_config(spec)
-    plain["data"] = data_section(dataset, src)
+    plain["data"] = data_section(dataset, src, spec.path.parent)
     plain = apply_overrides(plain, [override_text(k, v) for k, v in spec.overrides.items()], f"{src}: sweep.overrides")
     cell_where = ", ".join(f"{plain_key(k)}={value_label(v)}" for k, v in overrides.items()) or "base"
     plain = apply_overrides(plain, [override_text(k, v) for k, v in overrides.items()], f"{src}: cell [{cell_where}]")
