@@ -112,9 +112,12 @@ def test_wheel_entry_points_match_pyproject(wheel):
 
 
 # ---- installed outside the checkout ------------------------------------------------------------------------------
-def _dependency_dirs() -> list[str]:
-    """Folders this interpreter imports its dependencies from (site-packages, plus any a .pth added)."""
-    return [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
+def _dependency_dirs(cwd: Path) -> list[str]:
+    """The folders a fresh process of this interpreter imports from (its site-packages and whatever their .pth files
+    add) — not this test process's sys.path, which holds the test folders pytest inserted."""
+    proc = _run([sys.executable, "-c", "import json, sys; print(json.dumps(sys.path))"], cwd=cwd,
+                env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    return [p for p in json.loads(proc.stdout) if p and Path(p).is_dir()]
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +130,7 @@ def installed(wheel, tmp_path_factory) -> tuple[Path, dict[str, str], Path]:
     python = bin_dir / "python"
     site_dir = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                          cwd=root).stdout.strip())
-    (site_dir / "_dependencies.pth").write_text("\n".join(_dependency_dirs()) + "\n")
+    (site_dir / "_dependencies.pth").write_text("\n".join(_dependency_dirs(root)) + "\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     env["OMP_NUM_THREADS"] = "1"
     # --ignore-installed: the editable llie visible through the .pth line is neither uninstalled nor a reason to skip
