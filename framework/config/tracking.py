@@ -70,6 +70,7 @@ def check_installed(backends: list[dict[str, Any]], source: str = "<config>") ->
 
 
 def _check_arguments(backends: list[dict[str, Any]], source: str) -> None:
+    import mmengine.visualization  # noqa: F401 — registers the backends in VISBACKENDS
     from mmengine.registry import VISBACKENDS
 
     for i, entry in enumerate(backends):

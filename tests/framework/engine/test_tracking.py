@@ -100,3 +100,16 @@ def test_unknown_backend_argument_is_named(tmp_path):
     cfg = load_config(write_config(tmp_path, vis_backends=[{"type": "LocalVisBackend", "save_dri": "x"}]))
     with pytest.raises(ConfigError, match=r"LocalVisBackend: unknown argument 'save_dri' \(did you mean 'save_dir'"):
         tracking.visualizer_cfg(cfg)
+
+
+def test_visualizer_cfg_needs_no_earlier_mmengine_import(tmp_path):
+    """In a fresh process (nothing has registered mmengine's backends yet) the argument check still finds them."""
+    import subprocess
+    import sys
+
+    config = write_config(tmp_path, vis_backends=["LocalVisBackend"])
+    code = ("import sys; from llie.config import load_config; from llie.config.tracking import visualizer_cfg; "
+            "print(visualizer_cfg(load_config(sys.argv[1]))['vis_backends'])")
+    proc = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[{'type': 'LocalVisBackend'}]"
