@@ -112,3 +112,18 @@ def data_table(result: Any) -> Table:
                       f"{result.model_images_per_s:.1f}")
     table.caption = f"first batch {result.first_batch_s:.2f} s (start-up); {result.verdict}"
     return table
+
+
+def cli_table(result: Any) -> Table:
+    from .cli_speed import GOAL_RATIO
+
+    table = Table(title=f"llie bench cli — fresh processes, {result.help.runs} interleaved runs each")
+    for col in ("process", "median (s)", "IQR (s)", "× import torch"):
+        table.add_column(col, justify="left" if col == "process" else "right")
+    torch_median = result.torch_import.median
+    for label, timing in (("llie --help", result.help), ('python -c "import torch"', result.torch_import),
+                          ('python -c "pass" (interpreter start)', result.interpreter)):
+        table.add_row(label, f"{timing.median:.3f}", f"{timing.iqr:.3f}", f"{timing.median / torch_median:.3f}")
+    verdict = "meets" if result.meets_goal else "MISSES"
+    table.caption = f"ratio llie --help / import torch = {result.ratio:.3f} ({verdict} the goal ≤ {GOAL_RATIO})"
+    return table

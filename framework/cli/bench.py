@@ -1,4 +1,5 @@
-"""``llie bench model | train-step | eval | data | prior-cache`` — what things cost, as figures and same-run ratios.
+"""``llie bench model | train-step | eval | data | prior-cache | cli`` — what things cost, as figures and same-run
+ratios.
 
 On a shared CPU give ``--threads 1``: multi-threaded kernels slow down badly when other processes hold the cores.
 
@@ -6,7 +7,8 @@ On a shared CPU give ``--threads 1``: multi-threaded kernels slow down badly whe
 - ``train-step CONFIG``: the mmengine Runner's training iteration vs. a bare torch loop (overhead ratio);
 - ``eval --pairs LOW HIGH | --synthetic N``: vectorised PSNR/SSIM vs. a scikit-image loop (speed ratio, max |Δ|);
 - ``data CONFIG``: training-pipeline images/s vs. the model's step rate;
-- ``prior-cache``: sweep cells trained without vs. with the prior-feature cache (:mod:`llie.cache.bench`).
+- ``prior-cache``: sweep cells trained without vs. with the prior-feature cache (:mod:`llie.cache.bench`);
+- ``cli``: ``llie --help`` vs. ``python -c "import torch"`` in fresh processes (ratio; goal ≤ 0.5).
 """
 from __future__ import annotations
 
@@ -46,7 +48,8 @@ def _add_common(p: argparse.ArgumentParser, *, config: bool = True, runs: int | 
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="benchmarks: model cost, training overhead, eval speed, data loading, prior cache",
+    p = sub.add_parser("bench", help="benchmarks: model cost, training overhead, eval speed, data loading, "
+                                     "prior cache, CLI start-up",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     bench = p.add_subparsers(dest="bench_command", required=True, metavar="BENCHMARK")
 
@@ -100,6 +103,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--work-dir", help="keep runs and cache here (default: a temporary folder)")
     _add_common(c)
     c.set_defaults(func=run_prior_cache)
+
+    s = bench.add_parser("cli", help="llie --help vs. python -c 'import torch' in fresh processes (ratio)")
+    s.add_argument("--runs", type=_positive, default=10, help="timed rounds (default 10)")
+    s.add_argument("--warmup", type=_non_negative, default=1, help="untimed rounds first (default 1)")
+    s.add_argument("--json", dest="json_out", metavar="OUT", help="also write the figures as JSON")
+    s.set_defaults(func=run_cli)
 
 
 # ---- helpers -----------------------------------------------------------------------------------------------------
@@ -224,4 +233,14 @@ def run_prior_cache(args: argparse.Namespace) -> int:
         _print(table)
     payload = result.as_dict() if hasattr(result, "as_dict") else result
     _maybe_json(args, payload)
+    return 0
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    from ..bench.cli_speed import measure_cli_speed
+    from ..bench.tables import cli_table
+
+    result = measure_cli_speed(runs=args.runs, warmup=args.warmup)
+    _print(cli_table(result))
+    _maybe_json(args, result.as_dict())
     return 0

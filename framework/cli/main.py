@@ -26,6 +26,7 @@ COMMANDS = (
     "report",
     "bench",
     "plugins",
+    "new_plugin",
     "weights",
     "demo",
 )

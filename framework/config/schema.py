@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError, did_you_mean
+from .tracking import normalise_backends
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ SCHEMA: dict[str, Key] = {
     }),
     "prior_cache": Key((dict, bool, type(None))),
     "custom_hooks": Key((list,)),
+    "vis_backends": Key((list, type(None)), doc="experiment tracking: mmengine visualiser backends, see .tracking"),
 }
 
 
@@ -80,6 +82,8 @@ def _check(section: dict[str, Any], rules: dict[str, Key], where: str, source: s
 def validate(cfg: dict[str, Any], source: str = "<config>") -> None:
     """Raise one :class:`ConfigError` line for the first problem (unknown key, wrong type, missing key)."""
     _check(cfg, SCHEMA, "", source)
+    if cfg.get("vis_backends") is not None:
+        normalise_backends(cfg["vis_backends"], source)
     model = cfg["model"]
     if "enhancer" not in model:
         raise ConfigError(f"{source}: missing required key 'model.enhancer'")

@@ -14,6 +14,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from ..cache import hook_from_config
+from ..config.tracking import visualizer_cfg
 from ..errors import ConfigError
 from .builders import build_dataset, build_metric, build_model, eval_loader_cfg, section, train_loader_cfg
 from .perf import apply_model_options, default_device_type, optim_wrapper_cfg, performance_hooks
@@ -147,6 +148,7 @@ def build_train_runner(cfg: Config, work_dir: str | Path, *, resume: bool = True
             sampler_seed=dict(type="DistSamplerSeedHook"),
         ),
         custom_hooks=_hooks(cfg, progress) + performance_hooks(train, device_type),
+        visualizer=visualizer_cfg(cfg),  # loss terms, lr and validation metrics to the configured trackers
         randomness=dict(seed=seed, deterministic=bool(cfg.get("deterministic", False))),
         resume=resume,
         launcher=detect_launcher(),

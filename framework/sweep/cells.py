@@ -5,10 +5,11 @@ The resolved config is the base config, with the dataset's ``data:`` section in 
 (canonical JSON, sorted keys) with the dataset name, so it does not depend on key order, the work dir or the time:
 rerunning finds the same run directories, and changing the grid only adds cells.
 
-Where a cell runs is not part of its identity: ``work_dir`` and ``prior_cache.root`` are left out of the hash, and the
-sweep's own prior-cache setting (the shared ``<sweep_dir>/prior_cache`` by default, or off with ``--no-prior-cache``)
-is added after the id is taken, so switching the cache on or off reuses DONE cells. Cache options written in the
-config itself (e.g. ``prior_cache.mode: exact``) do count.
+Where a cell runs and where it reports are not part of its identity: ``work_dir``, ``prior_cache.root`` and
+``vis_backends`` (experiment tracking) are left out of the hash, and the sweep's own prior-cache setting (the shared
+``<sweep_dir>/prior_cache`` by default, or off with ``--no-prior-cache``) is added after the id is taken, so
+switching the cache on or off, or adding TensorBoard, reuses DONE cells. Cache options written in the config itself
+(e.g. ``prior_cache.mode: exact``) do count.
 """
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ class Cell:
 
 def cell_id(config: dict[str, Any], dataset: str) -> str:
     """12 hex digits of sha256 over the canonical JSON of the resolved config and the dataset name."""
-    identity = {k: v for k, v in config.items() if k != "work_dir"}
+    identity = {k: v for k, v in config.items() if k not in ("work_dir", "vis_backends")}
     if isinstance(identity.get("prior_cache"), dict):
         identity["prior_cache"] = {k: v for k, v in identity["prior_cache"].items() if k != "root"}
     payload = json.dumps({"config": identity, "dataset": dataset}, sort_keys=True, separators=(",", ":"),
@@ -120,7 +121,7 @@ def resolve_config(spec: SweepSpec, overrides: dict[str, Any], dataset: str, see
     """The plain resolved config of one cell (validated; the sweep's prior-cache setting not added)."""
     src = str(spec.path)
     plain = copy.deepcopy(base) if base is not None else base_config(spec)
-    plain["data"] = data_section(dataset, src)
+    plain["data"] = data_section(dataset, src, spec.path.parent)
     plain = apply_overrides(plain, [override_text(k, v) for k, v in spec.overrides.items()], f"{src}: sweep.overrides")
     cell_where = ", ".join(f"{plain_key(k)}={value_label(v)}" for k, v in overrides.items()) or "base"
     plain = apply_overrides(plain, [override_text(k, v) for k, v in overrides.items()], f"{src}: cell [{cell_where}]")

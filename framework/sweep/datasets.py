@@ -2,8 +2,9 @@
 
 A name ``N`` stands for ``experiments/_base_/datasets/N.yaml``; its ``data:`` section replaces the cell config's
 ``data:`` section whole, so one base config runs on every dataset. A path to a YAML file is accepted too, for
-datasets that live outside the repository. mmengine reads the file, so ``{{$LLIE_DATA:data}}`` environment
-placeholders resolve as in any config.
+datasets that live outside the repository: absolute, or relative to the sweep file's folder or the working directory
+(as ``sweep.base``). mmengine reads the file, so ``{{$LLIE_DATA:data}}`` environment placeholders resolve as in any
+config.
 """
 from __future__ import annotations
 
@@ -25,13 +26,17 @@ def known_datasets() -> list[str]:
     return sorted(p.stem for p in DATASETS_DIR.glob("*.yaml"))
 
 
-def dataset_file(name: str, source: str = "<sweep>") -> Path:
-    """The YAML file a dataset name stands for; a one-line :class:`ConfigError` naming the known names otherwise."""
+def dataset_file(name: str, source: str = "<sweep>", folder: Path | None = None) -> Path:
+    """The YAML file a dataset name stands for (``folder``: the sweep file's, for relative paths); a one-line
+    :class:`ConfigError` naming the known names otherwise."""
     if name.endswith((".yaml", ".yml")):
         path = Path(name)
-        if not path.is_file():
-            raise ConfigError(f"{source}: dataset file not found: {name}")
-        return path
+        candidates = [path] if path.is_absolute() else [*([folder / path] if folder else []), Path.cwd() / path]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise ConfigError(f"{source}: dataset file not found: {name} (looked for "
+                              + " and ".join(str(c) for c in candidates) + ")")
+        return found
     path = DATASETS_DIR / f"{name}.yaml"
     if not path.is_file():
         raise ConfigError(f"{source}: unknown dataset '{name}'{did_you_mean(name, known_datasets())}; "
@@ -51,6 +56,6 @@ def _data_section_cached(path: str) -> dict:
     return data
 
 
-def data_section(name: str, source: str = "<sweep>") -> dict:
-    """A fresh copy of the ``data:`` section of dataset ``name``."""
-    return copy.deepcopy(_data_section_cached(str(dataset_file(name, source))))
+def data_section(name: str, source: str = "<sweep>", folder: Path | None = None) -> dict:
+    """A fresh copy of the ``data:`` section of dataset ``name`` (``folder``: see :func:`dataset_file`)."""
+    return copy.deepcopy(_data_section_cached(str(dataset_file(name, source, folder))))

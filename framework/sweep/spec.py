@@ -351,7 +351,7 @@ def load_sweep(path: str | Path, *, check_keys: bool = True) -> SweepSpec:
     if not datasets or not all(isinstance(d, str) for d in datasets):
         raise ConfigError(f"{path}: sweep.datasets must be a non-empty list of dataset names, got {datasets!r}")
     for name_ in datasets:
-        dataset_file(name_, f"{path}: sweep.datasets")
+        dataset_file(name_, f"{path}: sweep.datasets", path.parent)
     seeds = raw.get("seeds", [0])
     if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
         raise ConfigError(f"{path}: sweep.seeds must be a non-empty list of integers, got {seeds!r}")
@@ -378,7 +378,7 @@ def load_sweep(path: str | Path, *, check_keys: bool = True) -> SweepSpec:
 def check_keys_exist(spec: SweepSpec) -> None:
     """Try every override key on the base config (with the first dataset's data), naming the sweep key on failure."""
     base = to_plain(load_config(spec.base)._cfg_dict)
-    base["data"] = data_section(spec.datasets[0], str(spec.path))
+    base["data"] = data_section(spec.datasets[0], str(spec.path), spec.path.parent)
     src = str(spec.path)
     apply_overrides(base, [override_text(k, v) for k, v in spec.overrides.items()], f"{src}: sweep.overrides")
     for key, values in spec.grid.items():

@@ -113,3 +113,14 @@ def test_bench_prior_cache_missing_module_is_a_clear_error(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "llie.cache", None)  # import of the package fails
     assert main(["bench", "prior-cache"]) == 2
     assert "prior-feature cache (llie.cache.bench) is not available" in capsys.readouterr().err
+
+
+def test_bench_cli_compares_help_with_the_torch_import(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    out_json = tmp_path / "cli.json"
+    assert main(["bench", "cli", "--runs", "1", "--warmup", "0", "--json", str(out_json)]) == 0
+    out = capsys.readouterr().out
+    assert "llie --help" in out and "import torch" in out and "ratio llie --help / import torch" in out
+    figures = json.loads(out_json.read_text())
+    assert figures["ratio"] == pytest.approx(figures["llie_help"]["median_s"] / figures["import_torch"]["median_s"])
+    assert figures["meets_goal"], f"llie --help takes {figures['ratio']:.2f} of an import of torch (goal ≤ 0.5)"

@@ -21,6 +21,8 @@ def test_cell_id_ignores_key_order_and_runtime_settings_but_not_values_or_datase
                                                                                                    "synthetic")
     assert cell_id({**a, "seed": 1}, "synthetic") != cell_id(a, "synthetic")
     assert cell_id(a, "lolv1") != cell_id(a, "synthetic")
+    tracked = {**a, "vis_backends": [{"type": "TensorboardVisBackend"}]}  # where it reports, not what it computes
+    assert cell_id(tracked, "synthetic") == cell_id(a, "synthetic")
 
 
 def test_ids_do_not_depend_on_grid_key_order_or_the_work_dir(tmp_path, monkeypatch):

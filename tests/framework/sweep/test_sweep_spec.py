@@ -120,3 +120,24 @@ def test_a_file_without_a_sweep_section_is_refused(tmp_path):
     path.write_text("model: {}\n")
     with pytest.raises(ConfigError, match="plain.yaml: a sweep file holds one top-level 'sweep:'"):
         load_sweep(path)
+
+
+def test_dataset_file_resolves_beside_the_sweep_file(tmp_path, monkeypatch):
+    """A dataset YAML named by a relative path is found next to the sweep file (as sweep.base is), from any folder."""
+    from llie.sweep.cells import build_cells
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "mine.yaml").write_text(yaml.safe_dump({"data": {
+        "train": {"type": "SyntheticPairs", "split": "train", "image_size": 24, "photos": ["astronaut"]},
+        "val": {"type": "SyntheticPairs", "split": "test", "image_size": 24, "photos": ["coffee"]}}}))
+    (folder / "s.yaml").write_text(yaml.safe_dump({"sweep": {
+        "name": "s", "base": "experiments/unet/unet_synthetic.yaml", "datasets": ["mine.yaml"], "include": [{}]}}))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    spec = load_sweep(folder / "s.yaml", check_keys=True)
+    (cell,) = build_cells(spec)
+    assert cell.config["data"]["train"]["image_size"] == 24 and cell.dataset == "mine.yaml"
+    with pytest.raises(ConfigError, match=r"dataset file not found: other.yaml \(looked for .*project/other.yaml"):
+        _spec(folder, {"datasets": ["other.yaml"], "include": [{}]})
