@@ -17,4 +17,5 @@ def mapped_packages() -> list[str]:
 
 
 setup(package_dir=ROOTS, packages=mapped_packages(),
-      package_data={"llie.experiments": ["*.yaml", "**/*.yaml"], "llie": ["py.typed"]})
+      package_data={"llie.experiments": ["*.yaml", "**/*.yaml"],
+                    "llie": ["py.typed", "metrics/data/*.npz", "metrics/data/README.md"]})
