@@ -18,8 +18,9 @@ VV). Steps, each as the MATLAB release and BasicSR 1.4.2's ``calculate_niqe`` (w
 
 Precision follows the reference, which works in float32: μ, σ and the coefficients are float32 values (the
 filtering itself in float64, then rounded), so flat regions give exactly zero coefficients as there; the fits and
-the final distance are float64. All blocks of an image are fitted at once. Images need at least 96×96 pixels; an
-image with fewer than two blocks of defined statistics (e.g. uniform) has no NIQE and scores NaN.
+the final distance are float64. All blocks of an image are fitted at once. Images need at least two blocks (e.g.
+96×192 pixels; BasicSR fails on smaller ones); an image with fewer than two blocks of defined statistics (e.g. a
+uniform one) has no NIQE and scores NaN.
 """
 from __future__ import annotations
 
@@ -140,12 +141,12 @@ def block_features(coefficients: Tensor, block: int) -> Tensor:
 
 
 def niqe_features(luma: Tensor, model: PristineModel | None = None) -> Tensor:
-    """``N×36`` block features of a float32 luma plane on 0..255 (two scales), N = whole 96×96 blocks."""
+    """``N×36`` block features of a float32 luma plane on 0..255 (two scales), N ≥ 2 whole 96×96 blocks."""
     model = model or pristine_model()
     rows, cols = luma.shape[0] // BLOCK_SIZE, luma.shape[1] // BLOCK_SIZE
-    if rows == 0 or cols == 0:
-        raise ValueError(f"NIQE needs images of at least {BLOCK_SIZE}×{BLOCK_SIZE} pixels, got "
-                         f"{luma.shape[0]}×{luma.shape[1]} (H×W)")
+    if rows * cols < 2:  # the block features' covariance needs two blocks
+        raise ValueError(f"NIQE needs at least two {BLOCK_SIZE}×{BLOCK_SIZE} blocks (e.g. {BLOCK_SIZE}×"
+                         f"{2 * BLOCK_SIZE} pixels), got {luma.shape[0]}×{luma.shape[1]} (H×W)")
     plane = luma[:rows * BLOCK_SIZE, :cols * BLOCK_SIZE].to(torch.float32)
     full = block_features(mscn(plane, model.window), BLOCK_SIZE)
     half_plane = imresize(plane / PEAK_8BIT, 0.5) * PEAK_8BIT

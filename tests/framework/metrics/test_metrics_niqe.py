@@ -126,9 +126,11 @@ def test_crop_border_drops_pixels_from_every_side():
     assert float(compute_niqe(image, crop_border=8)[0]) == float(compute_niqe(image[:, 8:-8, 8:-8])[0])
 
 
-def test_images_smaller_than_one_block_are_refused():
-    with pytest.raises(ValueError, match="at least 96×96 pixels, got 95×200"):
-        compute_niqe(torch.rand(3, 95, 200))
+@pytest.mark.parametrize("height, width", [(95, 400), (191, 191)])
+def test_images_of_fewer_than_two_blocks_are_refused(height, width):
+    with pytest.raises(ValueError, match=f"at least two 96×96 blocks .*, got {height}×{width}"):
+        compute_niqe(torch.rand(3, height, width))
+    assert math.isfinite(float(compute_niqe(torch.rand(3, 96, 192))[0]))
 
 
 def test_uniform_image_has_no_score():
@@ -148,7 +150,7 @@ def test_metric_scores_predictions_without_ground_truth():
 
 def test_metric_names_the_image_it_cannot_score():
     metric = NIQE()
-    with pytest.raises(DataError, match="image 'tiny'.*at least 96×96"):
+    with pytest.raises(DataError, match="image 'tiny'.*at least two 96×96 blocks"):
         metric.process(None, [{"pred": torch.rand(3, 40, 40), "name": "tiny"}])
     with pytest.raises(DataError, match="keys pred, name"):
         metric.process(None, [{"gt": torch.rand(3, 96, 96)}])
