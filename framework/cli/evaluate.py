@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .common import add_config_args, add_skip_bad_pairs_arg, default_work_dir, resolve_config
-from .evaluate_images import add_image_args, check_image_args, image_dataset, run_images
+from .evaluate_images import (add_image_args, check_image_args, check_paired_args, image_dataset, is_unpaired,
+                              run_images)
 
 if TYPE_CHECKING:
     from ..engine.runner import EvalResult
@@ -81,9 +82,11 @@ def run(args: argparse.Namespace) -> int:
                                                        "skip_bad_pairs": bool(args.skip_bad_pairs)}))
     else:
         dataset = build_dataset(cfg, "test")
+    if not (args.images or is_unpaired(dataset)):
+        check_paired_args(args)
     model = load_trained_model(cfg, args.checkpoint)
     work_dir = default_work_dir(cfg) / "eval"
-    if args.images:
+    if args.images or is_unpaired(dataset):
         return run_images(args, cfg, model, dataset, work_dir)
     result = evaluate(cfg, model, dataset, work_dir, progress=not args.no_progress,
                       protocol=args.protocol, gt_mean=args.gt_mean)

@@ -1,6 +1,7 @@
 """``llie eval CONFIG --images DIR|NAME [--metrics niqe,...] [--json OUT]``: an unpaired set, no-reference metrics.
 
-The model enhances every image (read by :func:`llie.data.io.read_image`, as paired data) and each metric scores the
+A config whose test split has no ground truth (``data.test: {type: UnpairedFolder, ...}``) is evaluated the same
+way without ``--images``. The model enhances every image (read by :func:`llie.data.io.read_image`, as paired data) and each metric scores the
 outputs alone. ``DIR`` is a folder of images (an ``UnpairedFolder``); ``NAME`` a dataset config under
 ``experiments/_base_/datasets`` (``dicm``, ``lime``, ``mef``, ``npe``, ``vv``: ``$LLIE_DATA/<NAME>``), whose test
 split is used. The JSON has the shape of paired results — ``{"<metric>": mean, ..., "protocol", "n_images",
@@ -33,15 +34,27 @@ def add_image_args(parser: argparse.ArgumentParser) -> None:
 
 def check_image_args(args: argparse.Namespace) -> None:
     """Options that do not go together fail before any work, naming them."""
-    if args.metrics and not args.images:
-        raise ConfigError("--metrics applies to --images (no-reference evaluation); paired evaluation reports "
-                          "PSNR/SSIM")
+    if args.metrics and args.pairs:
+        raise ConfigError("--metrics applies to no-reference evaluation (--images, or a test split without ground "
+                          "truth); paired evaluation reports PSNR/SSIM")
     if args.images and args.pairs:
         raise ConfigError("give either --images (an unpaired set) or --pairs (low/high folders), not both")
     if args.images and (args.protocol or args.gt_mean):
         raise ConfigError("--protocol and --gt-mean apply to paired evaluation, not to --images")
-    if args.images:
+    if args.images or args.metrics:
         metric_names(args.metrics)
+
+
+def is_unpaired(dataset: Any) -> bool:
+    """Whether ``dataset`` has no ground truth (e.g. a config's ``data.test`` of type ``UnpairedFolder``)."""
+    return getattr(dataset, "has_ground_truth", True) is False
+
+
+def check_paired_args(args: argparse.Namespace) -> None:
+    """Before a paired evaluation: ``--metrics`` names no-reference metrics, which it does not compute."""
+    if args.metrics:
+        raise ConfigError("--metrics applies to no-reference evaluation (--images, or a test split without ground "
+                          "truth); this test split has ground truth: PSNR/SSIM are reported")
 
 
 def metric_names(text: str | None) -> list[str]:
@@ -64,6 +77,7 @@ def image_dataset(spec: str, skip_bad: bool) -> Any:
     from ..engine.builders import without_bad_pairs
     from ..registry import build
     from ..sweep.datasets import data_section, known_datasets
+    from .common import skip_option
 
     folder = Path(spec).expanduser()
     if folder.is_dir():
@@ -76,12 +90,10 @@ def image_dataset(spec: str, skip_bad: bool) -> Any:
     else:
         raise DataError(f"--images {spec}: not a folder, and not a dataset name{did_you_mean(spec, known_datasets())}"
                         f" (known: {', '.join(known_datasets())})")
-    if skip_bad:
-        ds_cfg["skip_bad_images" if ds_cfg.get("type") == "UnpairedFolder" else "skip_bad_pairs"] = True
-    dataset = build("datasets", ds_cfg)
-    if getattr(dataset, "skip_bad_images", False):
-        dataset.drop_bad_images()
-    return without_bad_pairs(dataset)
+    option = skip_option(ds_cfg["type"]) if skip_bad and isinstance(ds_cfg.get("type"), str) else None
+    if option is not None:
+        ds_cfg[option] = True
+    return without_bad_pairs(build("datasets", ds_cfg))
 
 
 def print_table(result: "NoReferenceResult", title: str) -> None:
@@ -107,7 +119,7 @@ def run_images(args: argparse.Namespace, cfg: "Config", model: Any, dataset: Any
 
     result = evaluate_no_reference(cfg, model, dataset, work_dir, metric_names(args.metrics),
                                    progress=not args.no_progress)
-    print_table(result, Path(args.images).name)
+    print_table(result, Path(args.images).name if args.images else "test split")
     if args.json_out:
         write_json(result.as_dict(), args.json_out)
         print(f"wrote {args.json_out}")

@@ -38,6 +38,9 @@ class UnpairedFolder(Dataset):
     skip_bad_images: let :meth:`drop_bad_images` leave unreadable images out (each logged) instead of failing.
     """
 
+    #: evaluation uses no-reference metrics on datasets that say so
+    has_ground_truth = False
+
     def __init__(self, root: PathLike | None = None, max_images: int | None = None,
                  skip_bad_images: bool = False) -> None:
         super().__init__()

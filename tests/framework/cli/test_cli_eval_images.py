@@ -68,6 +68,19 @@ def test_a_dataset_name_reads_its_folder_under_llie_data(gamma_checkpoint, tmp_p
     assert json.loads(out.read_text())["n_images"] == 2
 
 
+def test_a_test_split_without_ground_truth_is_scored_without_images_option(gamma_checkpoint, tmp_path, capsys):
+    folder = write_set(tmp_path / "set", names=("night",))
+    test_split = f"+data.test={{type: UnpairedFolder, root: {folder}}}"
+    out = tmp_path / "split.json"
+    args = ["eval", str(GAMMA), "--checkpoint", str(gamma_checkpoint), "--set", test_split, "--no-progress"]
+    assert main(args + ["--json", str(out)]) == 0
+    payload = json.loads(out.read_text())
+    assert payload["protocol"] == "no-reference" and [r["name"] for r in payload["per_image"]] == ["night"]
+    capsys.readouterr()
+    assert main(["eval", str(GAMMA), "--checkpoint", str(gamma_checkpoint), "--metrics", "niqe", "--no-progress"]) == 2
+    assert "this test split has ground truth" in capsys.readouterr().err  # the config's paired synthetic split
+
+
 def test_skip_bad_pairs_leaves_an_unreadable_image_out(gamma_checkpoint, tmp_path, capsys):
     folder = write_set(tmp_path / "set")
     break_file(folder / "dusk.png", "truncated")
@@ -80,7 +93,7 @@ def test_skip_bad_pairs_leaves_an_unreadable_image_out(gamma_checkpoint, tmp_pat
 
 
 @pytest.mark.parametrize("case", ["empty_folder", "unreadable", "too_small", "unknown_metric", "with_pairs",
-                                  "metrics_without_images", "unknown_name"])
+                                  "metrics_with_pairs", "unknown_name"])
 def test_failures_are_one_line_naming_the_cause(gamma_checkpoint, tmp_path, capsys, monkeypatch, case):
     folder = tmp_path / "set"
     folder.mkdir()
@@ -100,9 +113,10 @@ def test_failures_are_one_line_naming_the_cause(gamma_checkpoint, tmp_path, caps
     elif case == "with_pairs":
         args += ["--pairs", str(folder), str(folder)]
         expected = "either --images"
-    elif case == "metrics_without_images":
-        args = ["eval", str(GAMMA), "--checkpoint", str(gamma_checkpoint), "--metrics", "niqe"]
-        expected = "--metrics applies to --images"
+    elif case == "metrics_with_pairs":
+        args = ["eval", str(GAMMA), "--checkpoint", str(gamma_checkpoint), "--metrics", "niqe", "--pairs",
+                str(folder), str(folder)]
+        expected = "--metrics applies to no-reference evaluation"
     else:
         monkeypatch.chdir(tmp_path)
         args = eval_images(gamma_checkpoint, "dicn")
