@@ -79,11 +79,10 @@ def fit_aggd(samples: Tensor) -> AGGDFit:
     """
     x = samples.detach().to("cpu", torch.float32).numpy()
     squares = x * x
-    zero = np.float32(0)
     with np.errstate(divide="ignore", invalid="ignore"):  # no value of one sign: 0/0 = NaN, as the reference
         negative, positive = x < 0, x > 0
-        left_std = np.sqrt(np.where(negative, squares, zero).sum(-1) / negative.sum(-1).astype(np.float32))
-        right_std = np.sqrt(np.where(positive, squares, zero).sum(-1) / positive.sum(-1).astype(np.float32))
+        left_std = np.sqrt((squares * negative).sum(-1) / negative.sum(-1).astype(np.float32))
+        right_std = np.sqrt((squares * positive).sum(-1) / positive.sum(-1).astype(np.float32))
         ratio = left_std / right_std
         mean_abs = np.abs(x).mean(-1)
         r_hat = mean_abs * mean_abs / squares.mean(-1)
