@@ -1,11 +1,11 @@
 """``llie eval CONFIG --images DIR|NAME [--metrics niqe,...] [--json OUT]``: an unpaired set, no-reference metrics.
 
-A config whose test split has no ground truth (``data.test: {type: UnpairedFolder, ...}``) is evaluated the same
-way without ``--images``. The model enhances every image (read by :func:`llie.data.io.read_image`, as paired data) and each metric scores the
+The model enhances every image (read by :func:`llie.data.io.read_image`, as paired data) and each metric scores the
 outputs alone. ``DIR`` is a folder of images (an ``UnpairedFolder``); ``NAME`` a dataset config under
 ``experiments/_base_/datasets`` (``dicm``, ``lime``, ``mef``, ``npe``, ``vv``: ``$LLIE_DATA/<NAME>``), whose test
-split is used. The JSON has the shape of paired results — ``{"<metric>": mean, ..., "protocol", "n_images",
-"per_image": [{"name", "<metric>", ...}]}`` — plus ``"lower_is_better": [<metric>, ...]``.
+split is used. A config whose own test split has no ground truth (``data.test: {type: UnpairedFolder, ...}``) is
+evaluated the same way without ``--images``. The JSON has the shape of paired results — ``{"<metric>": mean, ...,
+"protocol", "n_images", "per_image": [{"name", "<metric>", ...}]}`` — plus ``"lower_is_better": [<metric>, ...]``.
 """
 from __future__ import annotations
 

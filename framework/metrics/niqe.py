@@ -16,11 +16,15 @@ VV). Steps, each as the MATLAB release and BasicSR 1.4.2's ``calculate_niqe`` (w
 6. ``sqrt((μ_p − μ)ᵀ pinv((Σ_p + Σ)/2) (μ_p − μ))`` with μ the NaN-ignoring mean of the block features and Σ their
    covariance over the blocks without NaN.
 
-Precision follows the reference, which works in float32: μ, σ and the coefficients are float32 values (the
-filtering itself in float64, then rounded), so flat regions give exactly zero coefficients as there; the fits and
-the final distance are float64. All blocks of an image are fitted at once. Images need at least two blocks (e.g.
-96×192 pixels; BasicSR fails on smaller ones); an image with fewer than two blocks of defined statistics (e.g. a
-uniform one) has no NIQE and scores NaN.
+Precision follows the reference, which works in float32, because the shape fit snaps to a 0.001 grid and one
+statistic rounded the other way can move the score by ~1e-3: μ, σ and the coefficients are float32 (filtered in
+float64, then rounded — so flat regions give exactly zero coefficients, as there), the half-resolution image is
+resized in float32 as BasicSR does, the fits' moment statistics are float32 summed by NumPy; the grid lookup, the
+scales and the final distance are float64. On 99 real photos (DICM, MEF, NPE, LOL samples) the scores are within
+5.2e-5 of BasicSR 1.4.2's, most within 1e-6.
+
+All blocks of an image are fitted at once. Images need at least two blocks (e.g. 96×192 pixels; BasicSR fails on
+smaller ones); an image with fewer than two blocks of defined statistics (e.g. a uniform one) has no NIQE: NaN.
 """
 from __future__ import annotations
 
@@ -38,8 +42,8 @@ from ..errors import ConfigError
 from .aggd import fit_aggd
 from .eight_bit import PEAK_8BIT, eight_bit_levels
 from .matlab_resize import imresize
-from .opencv_backend import for_each_plane, opencv, opencv_usable
 from .no_reference import NoReferenceMetric
+from .opencv_backend import for_each_plane, opencv, opencv_usable
 
 PARAMS_FILE = Path(__file__).parent / "data" / "niqe_pris_params.npz"
 BLOCK_SIZE = 96  # the block size the pristine model was fitted with
