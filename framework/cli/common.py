@@ -37,28 +37,40 @@ def resolve_config(args: argparse.Namespace) -> "Config":
 
 
 def set_skip_bad_pairs(cfg: "Config") -> list[str]:
-    """Set ``skip_bad_pairs: true`` on the config's paired datasets (``data.train/val/test``); returns the keys set.
+    """Set ``skip_bad_pairs: true`` on the config's paired datasets (``data.train/val/test``) and
+    ``skip_bad_images: true`` on its unpaired folders; returns the keys set.
 
-    Datasets that are not paired-image datasets (a third party's) do not take the option; they are left as they are,
-    with a warning.
+    Datasets that are neither (a third party's) do not take the option; they are left as they are, with a warning.
     """
-    from ..data.paired import PairedImageDataset
-    from ..registry import get_component
-
     data = cfg.get("data") or {}
     done = []
     for split in DATA_SPLITS:
         ds_cfg = data.get(split)
         if not isinstance(ds_cfg, dict) or not isinstance(ds_cfg.get("type"), str):
             continue
-        cls = get_component("datasets", ds_cfg["type"])
-        if not (isinstance(cls, type) and issubclass(cls, PairedImageDataset)):
+        option = skip_option(ds_cfg["type"])
+        if option is None:
             log.warning("--skip-bad-pairs: data.%s (%s) is not a paired-image dataset; left as it is",
                         split, ds_cfg["type"])
             continue
-        ds_cfg["skip_bad_pairs"] = True
-        done.append(f"data.{split}.skip_bad_pairs")
+        ds_cfg[option] = True
+        done.append(f"data.{split}.{option}")
     return done
+
+
+def skip_option(dataset_type: str) -> str | None:
+    """The option that makes dataset ``dataset_type`` skip unusable items: ``skip_bad_pairs`` (paired datasets),
+    ``skip_bad_images`` (unpaired folders), or None (a dataset that takes neither)."""
+    from ..data.paired import PairedImageDataset
+    from ..data.unpaired import UnpairedFolder
+    from ..registry import get_component
+
+    cls = get_component("datasets", dataset_type)
+    if isinstance(cls, type) and issubclass(cls, PairedImageDataset):
+        return "skip_bad_pairs"
+    if isinstance(cls, type) and issubclass(cls, UnpairedFolder):
+        return "skip_bad_images"
+    return None
 
 
 def default_work_dir(cfg: "Config") -> Path:

@@ -1,4 +1,6 @@
-"""``llie eval CONFIG --checkpoint CKPT [--pairs LOW HIGH] [--protocol P] [--gt-mean] [--json OUT] [--skip-bad-pairs]``.
+"""``llie eval CONFIG --checkpoint CKPT [--pairs LOW HIGH] [--protocol P] [--gt-mean] [--json OUT] [--skip-bad-pairs]``;
+``--images DIR|NAME [--metrics niqe,...]`` scores an unpaired set with no-reference metrics instead
+(:mod:`llie.cli.evaluate_images`).
 
 A bad image stops the evaluation with one line naming the file, and no JSON is written; ``--skip-bad-pairs`` leaves
 such pairs out of the means instead (each logged, and named again at the end).
@@ -15,13 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .common import add_config_args, add_skip_bad_pairs_arg, default_work_dir, resolve_config
+from .evaluate_images import (add_image_args, check_image_args, check_paired_args, image_dataset, is_unpaired,
+                              run_images)
 
 if TYPE_CHECKING:
     from ..engine.runner import EvalResult
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="PSNR/SSIM of a checkpoint on the config's test split or on a folder of pairs")
+    p = sub.add_parser("eval", help="PSNR/SSIM of a checkpoint on the config's test split or on a folder of pairs; "
+                                    "no-reference metrics (NIQE) on an unpaired set")
     add_config_args(p)
     p.add_argument("--checkpoint", required=True, help="checkpoint written by llie train")
     p.add_argument("--pairs", nargs=2, metavar=("LOW_DIR", "HIGH_DIR"), help="evaluate on these folders (paired by stem)")
@@ -30,6 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", dest="json_out", help="write psnr/ssim/protocol/gt_mean/n_images/per_image as JSON")
     p.add_argument("--no-progress", action="store_true")
     add_skip_bad_pairs_arg(p)
+    add_image_args(p)
     p.set_defaults(func=run)
 
 
@@ -64,17 +70,24 @@ def run(args: argparse.Namespace) -> int:
     from ..engine.training import load_trained_model
     from ..registry import build
 
+    check_image_args(args)
     cfg = resolve_config(args)
     if args.json_out:  # before any work: a long evaluation must not be lost to an unwritable output path
         check_output_file(args.json_out)
-    if args.pairs:
+    if args.images:
+        dataset = image_dataset(args.images, bool(args.skip_bad_pairs))
+    elif args.pairs:
         dataset = without_bad_pairs(build("datasets", {"type": "PairedFolder", "low_dir": args.pairs[0],
                                                        "high_dir": args.pairs[1],
                                                        "skip_bad_pairs": bool(args.skip_bad_pairs)}))
     else:
         dataset = build_dataset(cfg, "test")
+    if not (args.images or is_unpaired(dataset)):
+        check_paired_args(args)
     model = load_trained_model(cfg, args.checkpoint)
     work_dir = default_work_dir(cfg) / "eval"
+    if args.images or is_unpaired(dataset):
+        return run_images(args, cfg, model, dataset, work_dir)
     result = evaluate(cfg, model, dataset, work_dir, progress=not args.no_progress,
                       protocol=args.protocol, gt_mean=args.gt_mean)
     print_table(result, Path(args.pairs[0]).name if args.pairs else "test split")

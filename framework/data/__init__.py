@@ -1,8 +1,10 @@
-"""Data layer: image I/O, paired augmentations, the five published benchmark layouts and synthetic pairs.
+"""Data layer: image I/O, paired augmentations, the five published benchmark layouts, synthetic pairs and unpaired
+folders.
 
-Every dataset yields ``{'inputs': low 3×H×W, 'data_samples': {'gt': high 3×H×W, 'name', 'low_path', 'high_path'}}``
-with float32 values in ``[0, 1]``; see :mod:`llie.data.paired` for the processing order and randomness, and
-:mod:`llie.data.io` for how files become pixel values.
+Every paired dataset yields ``{'inputs': low 3×H×W, 'data_samples': {'gt': high 3×H×W, 'name', 'low_path',
+'high_path'}}`` with float32 values in ``[0, 1]``; see :mod:`llie.data.paired` for the processing order and
+randomness, and :mod:`llie.data.io` for how files become pixel values. Unpaired sets (:mod:`llie.data.unpaired`)
+yield the same without ``gt``.
 """
 from .io import IMAGE_SUFFIXES, image_size, is_image_file, read_image, write_image
 from .lol import LOLv1, LOLv2Real, LOLv2Synthetic
@@ -10,13 +12,14 @@ from .paired import ImagePair, PairedFolder, PairedImageDataset, pair_folder_fil
 from .sid_smid import PUBLISHED_EVAL_SIZE, SID, SMID
 from .synthetic import SyntheticPairs, available_photos, darken
 from .transforms import PairedCompose, PairedFlip, PairedRandomCrop, PairedRotate90, PairedTransform
+from .unpaired import UnpairedFolder
 
 #: The dataset classes the built-in 'datasets' plugin registers.
-DATASET_CLASSES = (PairedFolder, LOLv1, LOLv2Real, LOLv2Synthetic, SID, SMID, SyntheticPairs)
+DATASET_CLASSES = (PairedFolder, LOLv1, LOLv2Real, LOLv2Synthetic, SID, SMID, SyntheticPairs, UnpairedFolder)
 
 __all__ = [
     "DATASET_CLASSES", "IMAGE_SUFFIXES", "ImagePair", "LOLv1", "LOLv2Real", "LOLv2Synthetic", "PUBLISHED_EVAL_SIZE",
     "PairedCompose", "PairedFlip", "PairedFolder", "PairedImageDataset", "PairedRandomCrop", "PairedRotate90",
-    "PairedTransform", "SID", "SMID", "SyntheticPairs", "available_photos", "darken", "image_size",
+    "PairedTransform", "SID", "SMID", "SyntheticPairs", "UnpairedFolder", "available_photos", "darken", "image_size",
     "is_image_file", "pair_folder_files", "read_image", "write_image",
 ]

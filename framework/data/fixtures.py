@@ -1,7 +1,8 @@
 """Tiny on-disk copies of each published layout, for tests, demos and checking a pipeline end to end.
 
 ``write_layout(kind, root)`` fills ``root`` with a few small pairs in the folder layout of ``kind`` (one of
-:data:`LAYOUTS`): 3 training and 2 test pairs (PairedFolder: 3 pairs), ``W×H = 32×24`` by default.
+:data:`LAYOUTS`): 3 training and 2 test pairs (PairedFolder: 3 pairs; UnpairedFolder: 3 low images, no ground
+truth), ``W×H = 32×24`` by default.
 Ground truths are smooth random images with R > G > B at every pixel; each low image is the ground truth at a fifth
 of its brightness plus a little noise, so "low is darker than high" holds. SID/SMID arrays are uint8 BGR like the
 published numpy releases.
@@ -24,6 +25,7 @@ LAYOUTS: dict[str, str] = {
     "lolv2_synthetic": "LOLv2Synthetic",
     "sid": "SID",
     "smid": "SMID",
+    "unpaired_folder": "UnpairedFolder",
 }
 
 TRAIN_PAIRS, TEST_PAIRS = 3, 2
@@ -97,4 +99,7 @@ def write_layout(kind: str, root: str | os.PathLike, *, size: tuple[int, int] = 
         # the release also keeps half-size ground truths next to the full one; they must be ignored
         _save_bgr_npy(root / "SMID_Long_np" / "0003" / "0003_half.npy", np.zeros((size[1] // 2, size[0] // 2, 3)))
         (root / "test_list.txt").write_text("0003\n")
+    elif kind == "unpaired_folder":
+        for name in train:
+            write_image(root / name, fixture_pair(rng, size)[0])
     return root

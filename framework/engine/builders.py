@@ -34,10 +34,13 @@ def build_dataset(cfg: Config | dict, split: str) -> Any:
 
 
 def without_bad_pairs(dataset: Any) -> Any:
-    """An evaluation dataset under ``skip_bad_pairs`` with its unusable pairs removed up front (logged), so a bad
-    pair is left out of the means instead of being replaced by its neighbour."""
+    """An evaluation dataset under ``skip_bad_pairs`` (unpaired: ``skip_bad_images``) with its unusable pairs
+    (images) removed up front (logged), so a bad one is left out of the means instead of being replaced by its
+    neighbour."""
     if getattr(dataset, "skip_bad_pairs", False) and hasattr(dataset, "drop_bad_pairs"):
         dataset.drop_bad_pairs()
+    if getattr(dataset, "skip_bad_images", False) and hasattr(dataset, "drop_bad_images"):
+        dataset.drop_bad_images()
     return dataset
 
 

@@ -55,7 +55,8 @@ class SemanticPriorModel(BaseModel):
     4. with an illumination adjuster: ``out = out ⊙ adjuster(retinex.illumination, low)``.
 
     Losses (``mode='loss'``) are the configured terms, logged as ``loss_<name>``; ``mode='predict'`` returns one
-    dict per image with ``pred`` (clamped to [0,1]), ``gt`` and ``name`` for the metrics.
+    dict per image with ``pred`` (clamped to [0,1]), ``name`` and — when the batch has ground truth — ``gt``, for
+    the metrics.
     """
 
     def __init__(self, enhancer: dict, decomposer: Any = None, image_prior: Any = None, text_prior: Any = None,
@@ -153,6 +154,8 @@ class SemanticPriorModel(BaseModel):
         out, ctx = self.enhance(inputs, names, data_samples)
         if mode == "tensor":
             return out
+        if mode == "predict":
+            return self._predictions(out, data_samples, names)
         if data_samples is None or "gt" not in data_samples:
             raise ValueError(f"mode '{mode}' needs data_samples with a 'gt' tensor")
         gt = data_samples["gt"]
@@ -165,8 +168,13 @@ class SemanticPriorModel(BaseModel):
                                       crop_to(ctx.retinex.illumination, inputs.shape[-2:]))
             active = [loss for loss in self.losses if self.active_losses is None or loss.name in self.active_losses]
             return {f"loss_{loss.name}": loss(out, gt, ctx) for loss in active}
-        if mode == "predict":
-            out = out.clamp(0.0, 1.0)
-            return [{"pred": out[i].detach(), "gt": gt[i], "name": names[i] if names else str(i)}
-                    for i in range(out.shape[0])]
         raise ValueError(f"unknown mode '{mode}' (expected tensor, loss or predict)")
+
+    @staticmethod
+    def _predictions(out: Tensor, data_samples: dict | None, names: list[str] | None) -> list[dict[str, Any]]:
+        """One ``{'pred', 'name'}`` per image, with its ``gt`` when the batch has ground truth (unpaired sets have
+        none: no-reference metrics score ``pred`` alone)."""
+        out = out.clamp(0.0, 1.0)
+        gt = data_samples.get("gt") if data_samples else None
+        return [{"pred": out[i].detach(), **({"gt": gt[i]} if gt is not None else {}),
+                 "name": names[i] if names else str(i)} for i in range(out.shape[0])]

@@ -18,7 +18,10 @@ RECIPES = {
     "SID": ("sid", {}),
     "SMID": ("smid", {}),
     "SyntheticPairs": (None, {"image_size": 32, "variants_per_image": 1}),
+    "UnpairedFolder": ("unpaired_folder", {}),
 }
+#: datasets without ground truth (and without splits)
+UNPAIRED = {"UnpairedFolder"}
 
 
 def _registered_by_plugin() -> list[str]:
@@ -37,11 +40,15 @@ def test_each_registered_dataset_builds_and_loads(tmp_path, name, split):
     cfg = {"type": name, **extra}
     if layout is not None:
         cfg["root"] = str(write_layout(layout, tmp_path / name))
-    if name != "PairedFolder":
+    if name not in {"PairedFolder"} | UNPAIRED:
         cfg["split"] = split
     ds = build("datasets", cfg)
     assert isinstance(ds, DATASETS.get(name)) and len(ds) > 0
     item = ds[len(ds) - 1]
+    if name in UNPAIRED:
+        assert "gt" not in item["data_samples"] and item["inputs"].shape[0] == 3
+        assert item["inputs"].dtype == torch.float32 and item["data_samples"]["name"]
+        return
     low, gt = item["inputs"], item["data_samples"]["gt"]
     assert low.ndim == 3 and low.shape[0] == 3 and low.shape == gt.shape and low.dtype == torch.float32
     assert 0.0 <= float(low.min()) and float(gt.max()) <= 1.0

@@ -43,6 +43,21 @@ def test_predict_clamps_and_names_each_image():
     assert all(0 <= float(o["pred"].min()) and float(o["pred"].max()) <= 1 for o in out)
 
 
+def test_predict_without_ground_truth_returns_pred_and_name_only():
+    m = model()
+    out = m(torch.rand(2, 3, 8, 8), {"name": ["a", "b"]}, mode="predict")
+    assert [sorted(o) for o in out] == [["name", "pred"], ["name", "pred"]]
+    assert [o["name"] for o in out] == ["a", "b"] and out[0]["pred"].shape == (3, 8, 8)
+    with_gt = m(torch.rand(1, 3, 8, 8), {"gt": torch.full((1, 3, 8, 8), 0.5), "name": ["a"]}, mode="predict")
+    assert torch.equal(with_gt[0]["gt"], torch.full((3, 8, 8), 0.5))
+
+
+def test_loss_still_needs_ground_truth():
+    m = model()
+    with pytest.raises(ValueError, match="needs data_samples with a 'gt' tensor"):
+        m(torch.rand(1, 3, 8, 8), {"name": ["a"]}, mode="loss")
+
+
 def test_adjuster_without_decomposer_is_a_config_error():
     m = model(illumination_adjuster={"type": "GammaIllumination"})
     with pytest.raises(ConfigError, match="illumination_adjuster needs a model.decomposer"):

@@ -1,0 +1,124 @@
+"""Unpaired sets: a folder of low-light images without ground truth (DICM, LIME, MEF, NPE, VV), scored with
+no-reference metrics.
+
+Item format (what the model's predict path takes; no ``gt``)::
+
+    {'inputs': low 3×H×W float32 tensor in [0, 1],
+     'data_samples': {'name': str, 'low_path': str, 'source_key': str, 'source_size': int64 [H, W],
+                      'crop_box': int64 [0, 0, H, W], 'flip_h': 0, 'flip_v': 0, 'rot90_k': 0}}
+
+Images go through :func:`llie.data.io.read_image` like paired data (the same conversions and the same one-line
+errors naming the file); they are read whole, never cropped or augmented. The folder is listed once (its image files,
+any suffix :func:`read_image` knows, case-insensitive, naturally sorted; other files are ignored); two files with
+the same stem would give two results of one name and fail. An unreadable image fails when it is loaded, naming the
+file — or, with ``skip_bad_images``, :meth:`UnpairedFolder.drop_bad_images` (which evaluation calls) logs it and
+leaves it out.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset
+
+from ..errors import ConfigError, DataError
+from .io import IMAGE_SUFFIXES, read_image
+from .paired import PathLike, image_files, require_root, to_chw_tensor
+
+log = logging.getLogger(__name__)
+
+
+class UnpairedFolder(Dataset):
+    """The images directly inside ``root``, each an item without ground truth.
+
+    max_images: keep only the first N images (in sorted order) — for quick runs.
+    skip_bad_images: let :meth:`drop_bad_images` leave unreadable images out (each logged) instead of failing.
+    """
+
+    #: evaluation uses no-reference metrics on datasets that say so
+    has_ground_truth = False
+
+    def __init__(self, root: PathLike | None = None, max_images: int | None = None,
+                 skip_bad_images: bool = False) -> None:
+        super().__init__()
+        self.root = require_root(self.dataset_name, root, "a folder of images")
+        if max_images is not None and (isinstance(max_images, bool) or not isinstance(max_images, int)
+                                       or max_images < 1):
+            raise ConfigError(f"{self.dataset_name}: max_images must be a positive integer or null, got {max_images!r}")
+        self.skip_bad_images = bool(skip_bad_images)
+        files = self._unique_names(image_files(self.root))
+        if not files:
+            raise DataError(f"{self.dataset_name}: no image files in {self.root} (expected files ending in "
+                            f"{', '.join(sorted(IMAGE_SUFFIXES))})")
+        self.files: list[Path] = files[:max_images] if max_images else files
+        self.dropped_images: list[Path] = []  # removed by drop_bad_images
+
+    @property
+    def dataset_name(self) -> str:
+        return type(self).__name__
+
+    def _unique_names(self, files: list[Path]) -> list[Path]:
+        seen: dict[str, Path] = {}
+        for file in files:
+            key = file.stem.lower()
+            if key in seen:
+                raise DataError(f"{self.dataset_name}: {seen[key]} and {file} share the name '{file.stem}' in "
+                                f"{self.root}; results are keyed by name, keep one")
+            seen[key] = file
+        return list(seen.values())
+
+    def load(self, path: Path) -> torch.Tensor:
+        """One image as a ``3×H×W`` float32 tensor in [0, 1]."""
+        return to_chw_tensor(read_image(path))
+
+    def drop_bad_images(self) -> list[Path]:
+        """Under ``skip_bad_images``: read every image once and leave out the unreadable ones (each logged with its
+        path); returns them. Without it, the first unreadable image fails naming its path. Fails when none is left."""
+        kept, dropped = [], []
+        for path in self.files:
+            try:
+                read_image(path)
+            except DataError as exc:
+                if not self.skip_bad_images:
+                    raise
+                log.warning("%s: skipping unreadable image %s: %s", self.dataset_name, path, exc)
+                dropped.append(path)
+            else:
+                kept.append(path)
+        if not kept:
+            raise DataError(f"{self.dataset_name}: none of the {len(self.files)} images in {self.root} could be read "
+                            f"(each was logged as a warning)")
+        self.files = kept
+        self.dropped_images += dropped
+        return dropped
+
+    def full_low_images(self) -> Iterator[tuple[str, torch.Tensor]]:
+        """``(source_key, 3×H×W)`` of every image once (what a prior-feature cache precomputes)."""
+        for path in self.files:
+            yield str(path), self.load(path)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"{self.dataset_name}: index {index} out of range for {len(self)} images")
+        path = self.files[index]
+        low = self.load(path)
+        height, width = low.shape[-2:]
+        return {"inputs": low,
+                "data_samples": {"name": path.stem, "low_path": str(path), "source_key": str(path),
+                                 "source_size": torch.tensor([height, width], dtype=torch.int64),
+                                 "crop_box": torch.tensor([0, 0, height, width], dtype=torch.int64),
+                                 "flip_h": 0, "flip_v": 0, "rot90_k": 0}}
+
+    @property
+    def metainfo(self) -> dict[str, Any]:
+        """What mmengine hands evaluators as ``dataset_meta``."""
+        return {"dataset": self.dataset_name, "root": str(self.root), "num_images": len(self.files)}
+
+    def __repr__(self) -> str:
+        return f"{self.dataset_name}(images={len(self.files)}, root={self.root})"
