@@ -7,7 +7,7 @@ with float32 values in ``[0, 1]``; see :mod:`llie.data.paired` for the processin
 from .io import IMAGE_SUFFIXES, image_size, is_image_file, read_image, write_image
 from .lol import LOLv1, LOLv2Real, LOLv2Synthetic
 from .paired import ImagePair, PairedFolder, PairedImageDataset, pair_folder_files
-from .sid_smid import PUBLISHED_EVAL_SIZE, SID, SMID
+from .sid_smid import PUBLISHED_SIZE, SID, SMID
 from .synthetic import SyntheticPairs, available_photos, darken
 from .transforms import PairedCompose, PairedFlip, PairedRandomCrop, PairedRotate90, PairedTransform
 
@@ -15,7 +15,7 @@ from .transforms import PairedCompose, PairedFlip, PairedRandomCrop, PairedRotat
 DATASET_CLASSES = (PairedFolder, LOLv1, LOLv2Real, LOLv2Synthetic, SID, SMID, SyntheticPairs)
 
 __all__ = [
-    "DATASET_CLASSES", "IMAGE_SUFFIXES", "ImagePair", "LOLv1", "LOLv2Real", "LOLv2Synthetic", "PUBLISHED_EVAL_SIZE",
+    "DATASET_CLASSES", "IMAGE_SUFFIXES", "ImagePair", "LOLv1", "LOLv2Real", "LOLv2Synthetic", "PUBLISHED_SIZE",
     "PairedCompose", "PairedFlip", "PairedFolder", "PairedImageDataset", "PairedRandomCrop", "PairedRotate90",
     "PairedTransform", "SID", "SMID", "SyntheticPairs", "available_photos", "darken", "image_size",
     "is_image_file", "pair_folder_files", "read_image", "write_image",
