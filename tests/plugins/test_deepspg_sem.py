@@ -12,14 +12,19 @@ from llie.plugins.deepspg.sem import SemanticAwareEmbedding
 HRNET = PriorLayout((4, 8, 16, 32), (48, 96, 192, 384), 59)
 
 
-def test_hierarchical_routing_reproduces_skf():
+def test_default_routing_reproduces_skf():
+    """SKF's DRBN fuses the logits at full resolution, HRNet's stride-4 branch at 1/2 and stride-8 at 1/4."""
+    assert route_prior([1, 2, 4], HRNET) == {1: "logits", 2: 4, 4: 8}
     assert route_prior([1, 2, 4], HRNET, "hierarchical", use_logits=True) == {1: "logits", 2: 4, 4: 8}
-    assert route_prior([1, 2, 4], HRNET, "hierarchical") == {1: 4, 2: 8, 4: 16}
+
+
+def test_hierarchical_routing_without_logits():
+    assert route_prior([1, 2, 4], HRNET, "hierarchical", use_logits=False) == {1: 4, 2: 8, 4: 16}
     assert route_prior([1, 2, 4, 8, 16], PriorLayout((4, 8), (1, 2))) == {1: 4, 2: 8, 4: 8, 8: 8, 16: 8}
 
 
 def test_closest_routing():
-    assert route_prior([1, 2, 4, 8], HRNET, "closest") == {1: 4, 2: 4, 4: 4, 8: 8}
+    assert route_prior([1, 2, 4, 8], HRNET, "closest", use_logits=False) == {1: 4, 2: 4, 4: 4, 8: 8}
     assert route_prior([16, 1], HRNET, "closest", use_logits=True) == {1: "logits", 16: 16}
 
 
