@@ -1,7 +1,7 @@
 """DeepSPG's enhancer of the reflectance: a U-shaped encoder–decoder with Semantic-aware Embedding Modules.
 
-What is verified about DeepSPG and what is assumed here is listed in DESIGN.md §3; every assumed choice is a
-constructor argument so a config can change it without code.
+What is verified about DeepSPG and what is assumed here is listed in the README ("DeepSPG in this framework");
+every assumed choice is a constructor argument so a config can change it without code.
 
 Recommended settings (all *assumed*; parameter counts with an HRNetV2-W48 prior, strides 4/8/16/32, 48/96/192/384
 channels, 59 classes; other settings at their defaults; CPU forward at 256² on one thread ≈ 0.25 / 1.1 / 4.7 s):

@@ -72,7 +72,7 @@ def test_the_prior_acts_only_through_the_attention():
 
 
 def test_query_comes_from_the_prior_key_and_value_from_the_image():
-    """The SEM written out as DESIGN §3 / SKF state it, from the module's own layers: A = softmax(q̂ k̂ᵀ · τ) per head
+    """The SEM written out as SKF's code computes it, from the module's own layers: A = softmax(q̂ k̂ᵀ · τ) per head
     with q from the (projected, normalised) prior, k and v from the normalised image features; out = F + W_o(A v),
     then the FFN residual. Swapping the sources of q and k (or of v) changes the output, so this test fails then."""
     torch.manual_seed(0)

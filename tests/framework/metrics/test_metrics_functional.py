@@ -117,7 +117,7 @@ def test_camera_reference_values_single_channel(noisy_camera, protocol):
     pred, gt = to_batch(noisy / 255.0), to_batch(cam / 255.0)
     assert pred.shape == (1, 1, 512, 512)
     value_psnr, value_ssim = psnr(pred, gt, protocol).item(), ssim(pred, gt, protocol).item()
-    # DESIGN.md §5 values come from IPOL's imdiff; scikit-image matches them to 4 (PSNR) / 5 (SSIM) decimals.
+    # The published values come from IPOL's imdiff; scikit-image matches them to 4 (PSNR) / 5 (SSIM) decimals.
     assert value_psnr == pytest.approx(22.409353363576034, abs=1e-6)
     assert value_ssim == pytest.approx(0.357959091663361, abs=1e-5)
     # ... and scikit-image itself to float64 precision; the default SSIM filters in float32 (fast_ssim), so the
