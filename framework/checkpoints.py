@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 
 StateDict = dict[str, Tensor]
 
-#: keys under which training frameworks nest the weights, tried in this order (mmengine, timm/detectron, deepspeed)
-WRAPPER_KEYS = ("state_dict", "model", "module")
+#: keys under which training frameworks nest the weights, tried in this order (mmengine, timm/detectron, deepspeed,
+#: BasicSR — Retinexformer's and Restormer's released checkpoints are ``{'params': state_dict}``)
+WRAPPER_KEYS = ("state_dict", "model", "module", "params")
 #: how many offending keys an error message lists before it only counts them
 SHOWN_KEYS = 5
 

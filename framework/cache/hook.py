@@ -5,9 +5,12 @@ Config::
     prior_cache:                 # null / absent / false: off
       root: work_dirs/prior_cache  # shared by every run that should share features (required)
       max_gb: 2.0                # bound on the folder's size; least recently used entries are evicted beyond it
-      mode: window               # or exact: training crops computed per crop (no windows)
-      dtype: float16             # or float32
+      mode: exact                # training crops computed per crop; window: cut from full-image features (opt-in)
+      dtype: float32             # stored exactly; float16: rounded (opt-in)
       memory_mb: 256             # in-process LRU in front of the disk
+
+With the defaults the model sees exactly what it would see without the cache; ``mode: window`` and ``dtype:
+float16`` change its inputs and so count in a sweep cell's identity (:mod:`llie.cache.settings`).
 
 The hook attaches a :class:`PriorCache` to the model's ``prior_feature_fn`` for the run, fills it with the training
 set's full images before training (window mode), marks whether the model is training or evaluating (so random
@@ -24,13 +27,11 @@ from typing import Any
 from mmengine.hooks import Hook
 
 from ..errors import ConfigError
-from .text import TextEmbeddingStore
 from .prior_cache import PriorCache
+from .settings import CONFIG_KEY, DEFAULT_DTYPE, DEFAULT_MODE, OPTIONS
+from .text import TextEmbeddingStore
 
 log = logging.getLogger(__name__)
-
-CONFIG_KEY = "prior_cache"
-OPTIONS = ("root", "max_gb", "mode", "dtype", "memory_mb", "precompute_batch")
 
 
 def _unwrap(model: Any) -> Any:
@@ -59,8 +60,8 @@ class PriorCacheHook(Hook):
 
     priority = "VERY_HIGH"  # fill the cache before other hooks start timing iterations
 
-    def __init__(self, root: str | Path | None = None, max_gb: float = 2.0, mode: str = "window",
-                 dtype: str = "float16", memory_mb: float = 256.0, precompute_batch: int = 4,
+    def __init__(self, root: str | Path | None = None, max_gb: float = 2.0, mode: str = DEFAULT_MODE,
+                 dtype: str = DEFAULT_DTYPE, memory_mb: float = 256.0, precompute_batch: int = 4,
                  cache: PriorCache | None = None) -> None:
         self.cache = cache if cache is not None else PriorCache(root, max_gb=max_gb, mode=mode, dtype=dtype,
                                                                 memory_mb=memory_mb,

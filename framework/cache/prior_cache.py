@@ -3,19 +3,20 @@
 A :class:`PriorCache` is the model's ``prior_feature_fn`` (see ``SemanticPriorModel.prior_features``). Per batch item:
 
 * an **uncropped, unaugmented input** (evaluation, or full-image training) is keyed by its own content hash: served
-  from the cache, or computed, stored and served (the stored, rounded copy, so a warm and a cold run see the same
-  numbers);
-* a **training crop** (``mode: window``) is cut out of its full image's entry (:mod:`llie.cache.windows`); the
-  full images are computed before training by :meth:`PriorCache.prepare`, which reads each once from the training
-  dataset (``full_low_images()``). A crop whose full image is unknown or was evicted, or whose input is padded beyond
-  the crop, falls back to the exact computation;
-* ``mode: exact`` computes every training crop with the prior (no windows, nothing stored for crops); full-image
-  inputs are still cached, since caching them is exact up to the storage dtype.
+  from the cache, or computed, stored and served (the stored copy, so a warm and a cold run see the same numbers);
+* ``mode: exact`` (default) computes every **training crop** with the prior (nothing stored for crops): the enhancer
+  sees exactly what it would see without the cache;
+* ``mode: window`` (opt-in) cuts a training crop out of its full image's entry (:mod:`llie.cache.windows`) — an
+  approximation that changes the features (50–70 % relative L2 at arbitrary crop offsets); the full images are
+  computed before training by :meth:`PriorCache.prepare`, which reads each once from the training dataset
+  (``full_low_images()``). A crop whose full image is unknown or was evicted, or whose input is padded beyond the
+  crop, falls back to the exact computation.
 
-Values are stored in ``float16`` by default, halving disk and memory: features then differ from the prior's by the
-float16 rounding (relative error ≤ 2⁻¹¹ for values above 6·10⁻⁵ in magnitude, absolute error ≤ 6·10⁻⁸ below; a map
-with values beyond ±65504 is kept in float32). Whether a batch item was computed just now or read back, the enhancer
-sees the stored copy, so cold and warm runs train on identical numbers. ``dtype: float32`` stores them exactly.
+Values are stored in ``float32`` by default (exactly). ``dtype: float16`` (opt-in) halves disk and memory: features
+then differ from the prior's by the float16 rounding (relative error ≤ 2⁻¹¹ for values above 6·10⁻⁵ in magnitude,
+absolute error ≤ 6·10⁻⁸ below; a map with values beyond ±65504 is kept in float32). Whether a batch item was computed
+just now or read back, the enhancer sees the stored copy, so cold and warm runs train on identical numbers. Settings
+that change the features count in a sweep cell's identity (:mod:`llie.cache.settings`).
 
 Counting: :class:`CacheStats` counts the prior calls the cache makes (``forwards``, ``forward_images``), entries
 found (``hits``, memory/disk) and computed (``misses``), crops served as windows and items computed exactly.
@@ -37,13 +38,13 @@ from ..engine.padding import pad_to_multiple
 from ..errors import ConfigError
 from ..interfaces import PriorFeatures
 from .keys import content_hash, prior_key
+from .settings import DEFAULT_DTYPE, DEFAULT_MODE, result_settings
 from .store import CachedFeatures, DiskStore, MemoryLRU
 from .windows import ItemSource, batch_sources, crop_features, follows_ceil_layout, window_fits
 
 log = logging.getLogger(__name__)
 
-MODES = ("window", "exact")
-DTYPES = {"float16": torch.float16, "float32": torch.float32}
+TORCH_DTYPES = {"float32": torch.float32, "float16": torch.float16}
 PHASES = ("train", "eval")
 
 
@@ -120,18 +121,16 @@ class PriorCache:
 
     root: folder shared by every run that should share features (e.g. one per sweep, or one per machine).
     max_gb: bound on the total size of ``root`` (all priors); least recently used entries are evicted beyond it.
-    mode: ``'window'`` (training crops cut from cached full-image features) or ``'exact'`` (crops computed).
-    dtype: storage dtype, ``'float16'`` (default) or ``'float32'``.
+    mode: ``'exact'`` (default: training crops computed by the prior) or ``'window'`` (cut from cached full-image
+        features; opt-in, it changes the features).
+    dtype: storage dtype, ``'float32'`` (default, exact) or ``'float16'`` (opt-in, rounded).
     memory_mb: bound of the in-process LRU in front of the disk.
     precompute_batch: full images per prior call while filling the cache before training.
     """
 
-    def __init__(self, root: str | Path, max_gb: float = 2.0, mode: str = "window", dtype: str = "float16",
+    def __init__(self, root: str | Path, max_gb: float = 2.0, mode: str = DEFAULT_MODE, dtype: str = DEFAULT_DTYPE,
                  memory_mb: float = 256.0, precompute_batch: int = 4) -> None:
-        if mode not in MODES:
-            raise ConfigError(f"prior_cache.mode: unknown mode '{mode}'; use one of {list(MODES)}")
-        if dtype not in DTYPES:
-            raise ConfigError(f"prior_cache.dtype: unknown dtype '{dtype}'; use one of {list(DTYPES)}")
+        result_settings({"mode": mode, "dtype": dtype})  # one line naming the key for an unknown mode or dtype
         if isinstance(max_gb, bool) or not isinstance(max_gb, (int, float)) or max_gb <= 0:
             raise ConfigError(f"prior_cache.max_gb must be a positive number of gigabytes, got {max_gb!r}")
         if root is None or str(root) == "":
@@ -140,7 +139,7 @@ class PriorCache:
         self.max_bytes = int(float(max_gb) * 1e9)
         self.mode = mode
         self.dtype_name = dtype
-        self.dtype = DTYPES[dtype]
+        self.dtype = TORCH_DTYPES[dtype]
         self.memory = MemoryLRU(int(float(memory_mb) * 1e6))
         self.precompute_batch = max(1, int(precompute_batch))
         self.pad_multiple = 1

@@ -9,7 +9,7 @@ yield the same without ``gt``.
 from .io import IMAGE_SUFFIXES, image_size, is_image_file, read_image, write_image
 from .lol import LOLv1, LOLv2Real, LOLv2Synthetic
 from .paired import ImagePair, PairedFolder, PairedImageDataset, pair_folder_files
-from .sid_smid import PUBLISHED_EVAL_SIZE, SID, SMID
+from .sid_smid import PUBLISHED_SIZE, SID, SMID
 from .synthetic import SyntheticPairs, available_photos, darken
 from .transforms import PairedCompose, PairedFlip, PairedRandomCrop, PairedRotate90, PairedTransform
 from .unpaired import UnpairedFolder
@@ -18,7 +18,7 @@ from .unpaired import UnpairedFolder
 DATASET_CLASSES = (PairedFolder, LOLv1, LOLv2Real, LOLv2Synthetic, SID, SMID, SyntheticPairs, UnpairedFolder)
 
 __all__ = [
-    "DATASET_CLASSES", "IMAGE_SUFFIXES", "ImagePair", "LOLv1", "LOLv2Real", "LOLv2Synthetic", "PUBLISHED_EVAL_SIZE",
+    "DATASET_CLASSES", "IMAGE_SUFFIXES", "ImagePair", "LOLv1", "LOLv2Real", "LOLv2Synthetic", "PUBLISHED_SIZE",
     "PairedCompose", "PairedFlip", "PairedFolder", "PairedImageDataset", "PairedRandomCrop", "PairedRotate90",
     "PairedTransform", "SID", "SMID", "SyntheticPairs", "UnpairedFolder", "available_photos", "darken", "image_size",
     "is_image_file", "pair_folder_files", "read_image", "write_image",

@@ -13,9 +13,12 @@ the first in sorted order is the ground truth.
 Conventions carried over from those loaders so published numbers stay comparable:
 
 * the arrays hold **BGR** (they were written by OpenCV); ``channel_order='bgr'`` (default) turns them into RGB;
-* published SID/SMID numbers are measured after resizing both images to **960×512** (``cv2.resize`` bilinear on the
-  raw uint8 array). ``resize='auto'`` (default) does exactly that for ``split='test'`` and keeps full size for
-  training; pass ``resize: [960, 512]`` to also train at that size as Retinexformer does, or ``null`` to never resize.
+* the published recipe resizes both images to **960×512** (``cv2.resize`` bilinear on the raw uint8 array) for
+  training *and* testing: SNR-Aware's ``options/{train,test}/SID.yml`` / ``SMID.yml`` and Retinexformer's
+  ``Options/RetinexFormer_{SID,SMID}.yml`` set ``train_size: [960, 512]`` on both the train and the val set, and
+  their loaders (``read_img_seq2(path, train_size)``) resize every split; training patches (256²) are then cropped
+  from the resized images. ``resize='auto'`` (default) does exactly that for every split; pass ``null`` to keep the
+  arrays' full size, or ``[W, H]`` for another size.
 
 Item names are the file stem, prefixed with ``<scene>_`` unless it already starts with the scene id.
 """
@@ -31,16 +34,16 @@ from .paired import (ImagePair, PairedImageDataset, PathLike, check_split, find_
 
 log = logging.getLogger(__name__)
 
-#: The evaluation size of the published SID/SMID protocol, ``(W, H)``.
-PUBLISHED_EVAL_SIZE = (960, 512)
+#: The size the published SID/SMID recipe resizes every image to (train and test), ``(W, H)``.
+PUBLISHED_SIZE = (960, 512)
 
 
 def resolve_resize(dataset: str, resize: Any, split: str) -> tuple[int, int] | None:
-    """``'auto'`` -> the published 960×512 for test, full size for train; anything else passes through."""
+    """``'auto'`` -> the published 960×512 (train and test alike); anything else passes through."""
     if isinstance(resize, str):
         if resize != "auto":
             raise ConfigError(f"{dataset}: resize must be 'auto', [width, height] or null, got {resize!r}")
-        return PUBLISHED_EVAL_SIZE if split == "test" else None
+        return PUBLISHED_SIZE
     return resize
 
 

@@ -25,11 +25,11 @@ from .eight_bit import eight_bit_levels
 from .fast_ssim import ssim_8bit_fast, ssim_fast_from_unit
 from .gaussian_filter import SSIM_SIGMA, SSIM_WINDOW, filter_valid, gaussian_window_1d
 from .opencv_backend import opencv_usable, squared_distance
-from .protocols import MetricProtocol, get_protocol
+from .protocols import GT_MEAN_GRAYS, MetricProtocol, get_protocol
 from .scratch import clamped, scratch
 
-__all__ = ["PRECISIONS", "SSIM_SIGMA", "SSIM_WINDOW", "bt601_luma", "gaussian_window_1d", "match_gt_mean", "psnr",
-           "psnr_ssim", "ssim", "ssim_8bit", "ssim_8bit_fast"]
+__all__ = ["GT_MEAN_GRAYS", "PRECISIONS", "SSIM_SIGMA", "SSIM_WINDOW", "bt601_luma", "gaussian_window_1d", "gray_mean",
+           "match_gt_mean", "psnr", "psnr_ssim", "ssim", "ssim_8bit", "ssim_8bit_fast"]
 
 SSIM_K1 = 0.01
 SSIM_K2 = 0.03
@@ -52,14 +52,35 @@ def bt601_luma(rgb: Tensor) -> Tensor:
     return ((rgb * weights).sum(dim=1, keepdim=True) + _LUMA_OFFSET) / 255.0
 
 
-def match_gt_mean(pred: Tensor, gt: Tensor) -> Tensor:
-    """Scale each ``pred`` image so its mean gray level (mean over channels and pixels) equals ``gt``'s; clip to [0, 1].
+#: Gray level of an RGB-ordered image as the field's GT-mean code computes it: ``cv2.cvtColor(img, COLOR_BGR2GRAY)``
+#: applied to RGB data (Retinexformer's test_from_dataset.py, after KinD's evaluate_LOLdataset.py and LLFlow), so the
+#: BGR weights land on the RGB channels as stored: 0.114·R + 0.587·G + 0.299·B.
+_BGR2GRAY_ON_RGB = (0.114, 0.587, 0.299)
+
+
+def gray_mean(images: Tensor, gray: str = "bgr2gray") -> Tensor:
+    """Mean gray level per image of a ``B×C×H×W`` batch, ``B×1×1×1``.
+
+    ``'bgr2gray'`` (the field's GT-mean convention, see :data:`_BGR2GRAY_ON_RGB`); ``'rgb_mean'`` the plain mean over
+    channels and pixels. A single-channel image is its own gray level either way.
+    """
+    if gray not in GT_MEAN_GRAYS:
+        raise ValueError(f"unknown GT-mean gray level {gray!r}; use one of {', '.join(GT_MEAN_GRAYS)}")
+    if gray == "rgb_mean" or images.shape[1] == 1:
+        return images.mean(dim=(1, 2, 3), keepdim=True)
+    weights = torch.tensor(_BGR2GRAY_ON_RGB, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
+    return (images.mean(dim=(2, 3), keepdim=True) * weights).sum(dim=1, keepdim=True)
+
+
+def match_gt_mean(pred: Tensor, gt: Tensor, gray: str = "bgr2gray") -> Tensor:
+    """Scale each ``pred`` image so its mean gray level equals ``gt``'s; clip to [0, 1].
 
     This is the "GT mean" evaluation: it removes the global brightness error, which low-light benchmarks leave
-    ill-defined. An all-black prediction is left unchanged instead of producing NaNs.
+    ill-defined. ``gray`` picks the gray level (:func:`gray_mean`); the default reproduces the published code
+    (``m_r = cv2.cvtColor(restored, BGR2GRAY).mean()``, ``m_t`` likewise, ``clip(restored · m_t / m_r, 0, 1)``).
+    An all-black prediction is left unchanged instead of producing NaNs.
     """
-    pred_mean = pred.mean(dim=(1, 2, 3), keepdim=True)
-    gt_mean = gt.mean(dim=(1, 2, 3), keepdim=True)
+    pred_mean, gt_mean = gray_mean(pred, gray), gray_mean(gt, gray)
     ratio = torch.where(pred_mean > 0, gt_mean / pred_mean.clamp_min(torch.finfo(pred.dtype).tiny),
                         torch.ones_like(pred_mean))
     return (pred * ratio).clamp(0.0, 1.0)
@@ -99,7 +120,7 @@ def _prepare(pred: Tensor, gt: Tensor, protocol: MetricProtocol, dtype: torch.dt
     """
     pred, gt = clamped(pred.detach().to(dtype), "metrics.pred"), clamped(gt.detach().to(dtype), "metrics.gt")
     if protocol.gt_mean:
-        pred = match_gt_mean(pred, gt)
+        pred = match_gt_mean(pred, gt, protocol.gt_mean_gray)
     return _crop(pred, gt, protocol.crop_border)
 
 

@@ -9,6 +9,12 @@ the protocol it was measured under (:attr:`MetricProtocol.tag`), and nothing is 
   region, mean over channels). An output identical to the ground truth scores PSNR 100, as in Retinexformer's code.
 - ``basicsr``: clamp, round to 8-bit values; PSNR with peak 255 (float64 MSE; identical images score ``inf``); SSIM
   as above. ``crop_border`` and ``y_channel`` are the usual BasicSR options.
+
+``gt_mean`` (either protocol) scales the output so that its mean gray level equals the ground truth's, then clips, as
+Retinexformer's ``test_from_dataset.py --GT_mean`` does (after KinD and LLFlow): the gray level is
+``cv2.cvtColor(img, COLOR_BGR2GRAY)`` of the RGB-ordered image, i.e. 0.114·R + 0.587·G + 0.299·B
+(``gt_mean_gray='bgr2gray'``, the default). ``gt_mean_gray='rgb_mean'`` (plain mean over the channels) is kept only
+to measure how much that convention matters; it is named in the tag (``+gtmean-rgbmean``) and not offered in configs.
 """
 from __future__ import annotations
 
@@ -22,6 +28,8 @@ _KNOWN: dict[str, dict[str, Any]] = {
     "retinexformer": {"crop_border": 0, "y_channel": False, "gt_mean": False},
     "basicsr": {"crop_border": 0, "y_channel": False, "gt_mean": False},
 }
+#: How ``gt_mean`` measures the gray level; the first is the field's convention and the default.
+GT_MEAN_GRAYS = ("bgr2gray", "rgb_mean")
 
 
 def known_protocols() -> list[str]:
@@ -35,13 +43,15 @@ class MetricProtocol:
 
     ``crop_border`` pixels are dropped from every side before both metrics; ``y_channel`` measures on the BT.601 luma
     (BasicSR's ``bgr2ycbcr(y_only=True)``, not rounded) instead of RGB; ``gt_mean`` rescales the output so that its
-    mean gray level equals the ground truth's (then clips to [0, 1]) before anything else.
+    mean gray level equals the ground truth's (then clips to [0, 1]) before anything else; ``gt_mean_gray`` is how that
+    gray level is measured (see the module docstring).
     """
 
     name: str
     crop_border: int = 0
     y_channel: bool = False
     gt_mean: bool = False
+    gt_mean_gray: str = GT_MEAN_GRAYS[0]
 
     def __post_init__(self) -> None:
         if self.name not in _KNOWN:
@@ -54,17 +64,22 @@ class MetricProtocol:
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigError(f"metric protocol '{self.name}': {flag} must be true or false, "
                                   f"got {getattr(self, flag)!r}")
+        if self.gt_mean_gray not in GT_MEAN_GRAYS:
+            raise ConfigError(f"metric protocol '{self.name}': gt_mean_gray must be one of "
+                              f"{', '.join(GT_MEAN_GRAYS)}, got {self.gt_mean_gray!r}")
 
     @property
     def tag(self) -> str:
-        """A short, stable label for result tables, e.g. ``basicsr+y+crop4+gtmean`` or ``retinexformer``."""
+        """A short, stable label for result tables, e.g. ``basicsr+y+crop4+gtmean`` or ``retinexformer``; a non-default
+        GT-mean gray level is named (``+gtmean-rgbmean``)."""
         parts = [self.name]
         if self.y_channel:
             parts.append("y")
         if self.crop_border:
             parts.append(f"crop{self.crop_border}")
         if self.gt_mean:
-            parts.append("gtmean")
+            default_gray = self.gt_mean_gray == GT_MEAN_GRAYS[0]
+            parts.append("gtmean" if default_gray else f"gtmean-{self.gt_mean_gray.replace('_', '')}")
         return "+".join(parts)
 
     def as_dict(self) -> dict[str, Any]:

@@ -6,10 +6,12 @@ The resolved config is the base config, with the dataset's ``data:`` section in 
 rerunning finds the same run directories, and changing the grid only adds cells.
 
 Where a cell runs and where it reports are not part of its identity: ``work_dir``, ``prior_cache.root`` and
-``vis_backends`` (experiment tracking) are left out of the hash, and the sweep's own prior-cache setting (the shared
-``<sweep_dir>/prior_cache`` by default, or off with ``--no-prior-cache``) is added after the id is taken, so
-switching the cache on or off, or adding TensorBoard, reuses DONE cells. Cache options written in the config itself
-(e.g. ``prior_cache.mode: exact``) do count.
+``vis_backends`` (experiment tracking, so adding TensorBoard reuses DONE cells) are left out of the hash. The
+prior cache counts only through what it does to the features (:func:`llie.cache.settings.identity`): with its
+defaults (``mode: exact``, ``dtype: float32``) a cell sees what it would see without the cache, so cached and uncached
+runs share an id (``--no-prior-cache`` reuses DONE cells); ``mode: window`` or ``dtype: float16``, set in the config,
+a sweep override or ``--set``, make it another cell. With ``--no-prior-cache`` such settings are dropped before the id
+is taken, since the run then sees exact features.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from ..cache import settings as cache_settings
 from ..config import apply_overrides, load_config, to_plain, validate
 from ..errors import ConfigError
 from .datasets import data_section
@@ -61,10 +64,15 @@ class Cell:
 
 
 def cell_id(config: dict[str, Any], dataset: str) -> str:
-    """12 hex digits of sha256 over the canonical JSON of the resolved config and the dataset name."""
-    identity = {k: v for k, v in config.items() if k not in ("work_dir", "vis_backends")}
-    if isinstance(identity.get("prior_cache"), dict):
-        identity["prior_cache"] = {k: v for k, v in identity["prior_cache"].items() if k != "root"}
+    """12 hex digits of sha256 over the canonical JSON of the resolved config and the dataset name.
+
+    ``work_dir`` and ``vis_backends`` are left out; ``prior_cache`` is replaced by the settings of it that change results (none for the
+    defaults or no cache, so those share an id).
+    """
+    identity = {k: v for k, v in config.items() if k not in ("work_dir", "vis_backends", cache_settings.CONFIG_KEY)}
+    cache_identity = cache_settings.identity(config.get(cache_settings.CONFIG_KEY))
+    if cache_identity is not None:
+        identity[cache_settings.CONFIG_KEY] = cache_identity
     payload = json.dumps({"config": identity, "dataset": dataset}, sort_keys=True, separators=(",", ":"),
                          default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
@@ -131,8 +139,11 @@ def resolve_config(spec: SweepSpec, overrides: dict[str, Any], dataset: str, see
     return plain
 
 
-def build_cells(spec: SweepSpec, extra_overrides: list[str] = ()) -> list[Cell]:
-    """Every cell of the sweep, in order (override sets × datasets × seeds); cells resolving alike are merged."""
+def build_cells(spec: SweepSpec, extra_overrides: list[str] = (), *, prior_cache: bool = True) -> list[Cell]:
+    """Every cell of the sweep, in order (override sets × datasets × seeds); cells resolving alike are merged.
+
+    ``prior_cache=False`` (``--no-prior-cache``) switches the cache off in every cell's config before its id is taken.
+    """
     base_method = spec.base.stem
     varied = [k for k in spec.varied_keys() if k != "experiment.method"]
     base = base_config(spec)
@@ -142,6 +153,8 @@ def build_cells(spec: SweepSpec, extra_overrides: list[str] = ()) -> list[Cell]:
         for dataset in spec.datasets:
             for seed in spec.seeds:
                 config = resolve_config(spec, overrides, dataset, seed, extra_overrides, base)
+                if not prior_cache:
+                    config[cache_settings.CONFIG_KEY] = None
                 cid = cell_id(config, dataset)
                 if cid in seen:
                     continue
@@ -158,14 +171,20 @@ def build_cells(spec: SweepSpec, extra_overrides: list[str] = ()) -> list[Cell]:
 def runtime_config(cell: Cell, sweep_dir: Path, *, prior_cache: bool = True) -> dict[str, Any]:
     """The config a cell's run uses: its resolved config plus the sweep's prior-cache setting.
 
-    By default every cell without a ``prior_cache`` setting shares ``<sweep_dir>/prior_cache``; ``prior_cache=False``
-    (``--no-prior-cache``) switches the cache off on every cell.
+    By default every cell without a ``prior_cache`` setting, or with one that names no ``root``, shares
+    ``<sweep_dir>/prior_cache`` (with the cache's defaults unless the config sets options); a config's ``prior_cache:
+    null/false`` keeps it off; ``prior_cache=False`` (``--no-prior-cache``) switches the cache off on every cell.
     """
     config = copy.deepcopy(cell.config)
+    key = cache_settings.CONFIG_KEY
+    shared = str(Path(sweep_dir).resolve() / "prior_cache")
+    value = config.get(key, True)
     if not prior_cache:
-        config["prior_cache"] = None
-    elif "prior_cache" not in config:
-        config["prior_cache"] = {"root": str(Path(sweep_dir).resolve() / "prior_cache")}
+        config[key] = None
+    elif value is True:
+        config[key] = {"root": shared}
+    elif isinstance(value, dict) and not value.get("root"):
+        config[key] = {**value, "root": shared}
     return config
 
 

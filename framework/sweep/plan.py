@@ -45,6 +45,6 @@ def make_plan(spec: SweepSpec, work_dir: str | Path = "work_dirs", *, extra_over
               prior_cache: bool = True) -> SweepPlan:
     """Resolve every cell of ``spec`` under ``<work_dir>/<sweep name>/`` and look up its status (nothing is run)."""
     sweep_dir = Path(work_dir) / spec.name
-    cells = build_cells(spec, list(extra_overrides))
+    cells = build_cells(spec, list(extra_overrides), prior_cache=prior_cache)
     planned = [PlannedCell(c, run_dir(sweep_dir, c), cell_status(run_dir(sweep_dir, c))) for c in cells]
     return SweepPlan(spec, sweep_dir, planned, prior_cache)

@@ -37,6 +37,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..cache.settings import CONFIG_KEY as CACHE_KEY
+from ..cache.settings import fidelity_label
 from ..engine.resume import last_checkpoint, repair_checkpoint_pointers
 from .cells import (CELL_LOCK, DONE, METRICS_FILE, PER_IMAGE_FILE, read_cell, write_atomic)
 from .locks import LockBusyError, exclusive
@@ -200,6 +202,8 @@ def compute_cell(run_dir: Path, info: dict, plain: dict, *, progress: bool = Tru
     metrics = {key: info[key] for key in ("sweep", "cell_id", "method", "dataset", "seed", "overrides", "columns")}
     metrics.update(params=params, trainable_params=trainable, flops_g=_json_number(flops), train_time_s=train_time,
                    val=trained.metrics, checkpoint=str(trained.checkpoint), results=results, finished_at=now_iso())
+    # which prior features the cell trained and evaluated on (off / exact / window …), for the results table
+    metrics["prior_cache_mode"] = fidelity_label(plain.get(CACHE_KEY))
     write_atomic(run_dir / METRICS_FILE, json.dumps(metrics, indent=2, default=str))
     return metrics
 

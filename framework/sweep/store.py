@@ -27,15 +27,17 @@ CSV = "results.csv"
 LOCK = ".results.lock"
 METRIC_NAMES = ("psnr", "ssim")
 
-#: Fixed columns and their pandas dtypes, in table order.
+#: Text columns that may hold missing values: pandas 3's "str" keeps them missing (NaN); pandas 2's would write 'None'.
+TEXT = "str" if int(pd.__version__.split(".")[0]) >= 3 else "object"
+#: Fixed columns and their pandas dtypes, in table order. ``prior_cache_mode`` says which prior features a cell saw
+#: (``off``, ``exact``, ``window``, ``+float16``: :func:`llie.cache.settings.fidelity_label`); missing for cells
+#: finished before it was recorded.
 FIXED_COLUMNS: dict[str, str] = {
     "sweep": "str", "cell_id": "str", "method": "str", "dataset": "str", "seed": "int64", "metric": "str",
     "value": "float64", "protocol": "str", "gt_mean": "bool", "crop_border": "int64", "y_channel": "bool",
     "n_images": "int64", "params": "int64", "trainable_params": "int64", "flops_g": "float64",
-    "train_time_s": "float64", "eval_time_s": "float64", "finished_at": "str",
+    "train_time_s": "float64", "eval_time_s": "float64", "prior_cache_mode": TEXT, "finished_at": "str",
 }
-#: Text columns that may hold missing values: pandas 3's "str" keeps them missing (NaN); pandas 2's would write 'None'.
-TEXT = "str" if int(pd.__version__.split(".")[0]) >= 3 else "object"
 SORT_KEYS = ["cell_id", "dataset", "seed", "protocol", "gt_mean", "crop_border", "y_channel", "metric"]
 
 
@@ -49,7 +51,7 @@ def rows_from_metrics(metrics: dict[str, Any]) -> list[dict[str, Any]]:
               "dataset": metrics["dataset"], "seed": int(metrics["seed"]),
               "params": int(metrics["params"]), "trainable_params": int(metrics["trainable_params"]),
               "flops_g": _number(metrics.get("flops_g")), "train_time_s": _number(metrics.get("train_time_s")),
-              "finished_at": metrics["finished_at"]}
+              "prior_cache_mode": metrics.get("prior_cache_mode"), "finished_at": metrics["finished_at"]}
     rows = []
     for result in metrics["results"]:
         for metric in METRIC_NAMES:

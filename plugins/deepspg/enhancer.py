@@ -1,7 +1,7 @@
 """DeepSPG's enhancer of the reflectance: a U-shaped encoder–decoder with Semantic-aware Embedding Modules.
 
-What is verified about DeepSPG and what is assumed here is listed in DESIGN.md §3; every assumed choice is a
-constructor argument so a config can change it without code.
+What is verified about DeepSPG and what is assumed here is listed in the README ("DeepSPG in this framework");
+every assumed choice is a constructor argument so a config can change it without code.
 
 Recommended settings (all *assumed*; parameter counts with an HRNetV2-W48 prior, strides 4/8/16/32, 48/96/192/384
 channels, 59 classes; other settings at their defaults; CPU forward at 256² on one thread ≈ 0.25 / 1.1 / 4.7 s):
@@ -9,8 +9,8 @@ channels, 59 classes; other settings at their defaults; CPU forward at 256² on 
 =========  ============  ======  =================  ==========  ==========  =============  ==========  ========
 preset     base_channels levels  blocks_per_level   bottleneck  block_type  sem_scales     use_logits  params
 =========  ============  ======  =================  ==========  ==========  =============  ==========  ========
-tiny       16            2       1                  1           conv        [1, 2]         False       ≈ 0.20 M
-standard   32            3       [1, 1, 1]          1           mdta        [1, 2, 4]      False       ≈ 2.6 M
+tiny       16            2       1                  1           conv        [1, 2]         (auto)      ≈ 0.20 M
+standard   32            3       [1, 1, 1]          1           mdta        [1, 2, 4]      (auto)      ≈ 2.6 M
 large      48            3       [2, 2, 2]          2           mdta        [1, 2, 4, 8]   True        ≈ 10.6 M
 =========  ============  ======  =================  ==========  ==========  =============  ==========  ========
 
@@ -59,7 +59,9 @@ class SemanticAwareEnhancer(Enhancer):
             level's blocks); the bottleneck SEM, when listed, runs after the bottleneck either way.
         prior_level_for_scale: ``'hierarchical'`` | ``'closest'`` | ``{scale: stride or 'logits'}`` | a list
             aligned with ``sem_scales`` (see :mod:`llie.plugins.deepspg.routing`).
-        use_logits: let the automatic routing send the prior's logits to the finest SEM scale (SKF's choice).
+        use_logits: let the automatic routing send the prior's logits to the finest SEM scale (SKF's choice);
+            None (default): whenever the prior has logits, False: never. With HRNet the defaults route logits /
+            stride 4 / stride 8 to scales 1 / 2 / 4, as SKF does (see :mod:`llie.plugins.deepspg.routing`).
         prior_strides, prior_channels, prior_num_classes: the prior's layout; when absent, :meth:`bind_prior`
             fills them (constructor values win).
         attention_scaling: ``'l2'`` (normalised q/k × learnable temperature) or ``'sqrt_c'``.
@@ -72,7 +74,7 @@ class SemanticAwareEnhancer(Enhancer):
     def __init__(self, base_channels: int = 32, levels: int = 3, blocks_per_level: int | Sequence[int] = 1,
                  bottleneck_blocks: int = 1, heads: int | Sequence[int] | None = None, ffn_expansion: float = 2.66,
                  block_type: str = "mdta", sem_scales: Sequence[int] = (1, 2, 4), sem_position: str = "decoder",
-                 prior_level_for_scale: str | Mapping | Sequence = "hierarchical", use_logits: bool = False,
+                 prior_level_for_scale: str | Mapping | Sequence = "hierarchical", use_logits: bool | None = None,
                  prior_strides: Sequence[int] | None = None, prior_channels: Sequence[int] | None = None,
                  prior_num_classes: int | None = None, attention_scaling: str = "l2", share_norm: bool = True,
                  use_prior: bool = True) -> None:
@@ -92,7 +94,8 @@ class SemanticAwareEnhancer(Enhancer):
         self.uses_prior = bool(use_prior)
         self.levels, self.sem_position = levels, sem_position
         self.sem_scales = sorted({int(s) for s in sem_scales})
-        self.prior_rule, self.use_logits = prior_level_for_scale, bool(use_logits)
+        self.prior_rule = prior_level_for_scale
+        self.use_logits = None if use_logits is None else bool(use_logits)
         self.ffn_expansion, self.attention_scaling, self.share_norm = ffn_expansion, attention_scaling, share_norm
         self._given = (tuple(int(s) for s in prior_strides) if prior_strides is not None else None,
                        tuple(int(c) for c in prior_channels) if prior_channels is not None else None,

@@ -6,11 +6,17 @@ when the prior's layout (strides, channels, number of classes) is known, so proj
 Rules (``prior_level_for_scale``):
 
 * a mapping ``{scale: source}`` (or a list aligned with ``sem_scales``) — taken as given, validated;
-* ``"hierarchical"`` (default) — the finest SEM scale takes the finest source (the logits when ``use_logits``),
-  each next coarser scale the next coarser level; the coarsest level repeats if scales outnumber levels. With
-  HRNet strides 4/8/16/32, scales 1/2/4 and logits this reproduces SKF's routing (logits, stride 4, stride 8).
-* ``"closest"`` — each scale takes the level whose stride is closest to it in log2 (ties: the finer one);
-  with ``use_logits`` the finest scale takes the logits.
+* ``"hierarchical"`` (default) — the finest SEM scale takes the finest source (the logits when used), each next
+  coarser scale the next coarser level; the coarsest level repeats if scales outnumber levels.
+* ``"closest"`` — each scale takes the level whose stride is closest to it in log2 (ties: the finer one); when the
+  logits are used the finest scale takes them.
+
+``use_logits``: ``None`` (default) uses the logits whenever the prior has them, ``True`` likewise, ``False`` never.
+
+The defaults reproduce SKF's routing (its DRBN code, read): with HRNet's strides 4/8/16/32, logits and SEM scales
+1/2/4, the full-resolution SEM reads the 59-class logits, the 1/2 SEM the stride-4 level and the 1/4 SEM the stride-8
+level — each SEM a level twice as coarse as its features. Without logits the same rule gives stride 4/8/16 to scales
+1/2/4, a level four times as coarse; name the levels (``{1: 4, 2: 4, 4: 8}``) or use ``"closest"`` for finer ones.
 """
 from __future__ import annotations
 
@@ -79,15 +85,18 @@ def _explicit(rule: Mapping | Sequence, scales: Sequence[int], layout: PriorLayo
 
 
 def route_prior(scales: Sequence[int], layout: PriorLayout, rule: str | Mapping | Sequence = "hierarchical",
-                use_logits: bool = False) -> dict[int, Source]:
-    """``{scale: source}`` for every SEM scale; empty when the prior provides nothing usable."""
+                use_logits: bool | None = None) -> dict[int, Source]:
+    """``{scale: source}`` for every SEM scale; empty when the prior provides nothing usable.
+
+    ``use_logits`` None or True: route the logits when the prior has them; False: never (see the module docstring).
+    """
     scales = sorted(int(s) for s in scales)
     if not isinstance(rule, str):
         return _explicit(rule, scales, layout)
     if rule not in AUTO_RULES:
         raise ConfigError(f"prior_level_for_scale '{rule}' is unknown; use {AUTO_RULES}, a {{scale: stride}} "
                           f"mapping or a list aligned with sem_scales")
-    logits_first = use_logits and layout.num_classes is not None
+    logits_first = use_logits is not False and layout.num_classes is not None
     levels = _sorted_levels(layout)
     if not levels and not logits_first:
         return {}

@@ -1,10 +1,12 @@
 """The Semantic-aware Embedding Module (SEM): image features attend to a semantic prior across channels.
 
-Verified shape of the idea (DESIGN.md §3): LayerNorm and projection of the image features F_i and semantic features
-F_s, a ``C×C`` channel cross-attention with the query from the prior and key/value from the image. The details
-follow SKF's code (the precursor): prior resized (bilinear) and 1×1-projected to the image width, one LayerNorm
-shared by both inputs (``share_norm``), q/k/v each 1×1 + 3×3 depthwise, L2-normalised q and k with a learnable
-temperature per head, 1×1 output projection and residual, then LayerNorm + gated-dconv FFN with residual.
+Verified shape of the idea (README, "DeepSPG in this framework"): LayerNorm and projection of the image features F_i
+and semantic features F_s, a ``C×C`` channel cross-attention with the query from the prior and key/value from the
+image. The details follow SKF's code (the precursor): prior resized and 1×1-projected to the image width, one
+LayerNorm shared by both inputs (``share_norm``), q/k/v each 1×1 + 3×3 depthwise, L2-normalised q and k with a
+learnable temperature per head, ``softmax(q̂ k̂ᵀ)`` (rows: prior channels) applied to v, 1×1 output projection and
+residual, then LayerNorm + gated-dconv FFN with residual. One difference: the prior is resized bilinearly here,
+SKF's ``F.interpolate`` call uses its default, nearest.
 """
 from __future__ import annotations
 

@@ -3,6 +3,10 @@
 Both images go through the same prior; feature maps are compared level by level (fine to coarse, in the order of
 ``PriorFeatures.levels``), optionally together with the class logits. Gradients flow into ``pred`` through the
 prior, never into the prior's weights; the target's features are computed without a graph.
+
+The prior sees the prediction clamped to [0, 1], the image evaluation scores and the range the prior was trained on
+(the enhancer's raw output may overshoot; a segmentation network's features of such values are meaningless). Pixels
+outside the range get no gradient from this term; the pixel loss still pulls them back.
 """
 from __future__ import annotations
 
@@ -69,7 +73,7 @@ class SemanticLoss(Loss):
         if not prior.enabled:  # an ablation switched the prior off (NoPrior / NoTextPrior): the term vanishes
             return pred.sum() * 0.0
         with weights_without_grad(prior):
-            pred_features = prior(pred)
+            pred_features = prior(pred.clamp(0.0, 1.0))
             with torch.no_grad():
                 target_features = prior(target)
         self._check(pred_features, prior)

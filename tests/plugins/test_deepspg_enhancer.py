@@ -106,7 +106,7 @@ def test_bind_prior_fills_layout_like_constructor():
     by_bind = build("enhancers", {"type": "SemanticAwareEnhancer", **TINY}).eval()
     assert len(by_bind.sems) == 0
     by_bind.bind_prior(STRIDES, CHANNELS, CLASSES)
-    assert by_bind.routes == by_ctor.routes == {1: 4, 2: 8, 4: 16}
+    assert by_bind.routes == by_ctor.routes == {1: "logits", 2: 4, 4: 8}  # the default: SKF's routing
     shapes = lambda m: {n: p.shape for n, p in m.named_parameters()}  # noqa: E731
     assert shapes(by_bind) == shapes(by_ctor)
     with torch.no_grad():
@@ -115,7 +115,7 @@ def test_bind_prior_fills_layout_like_constructor():
 
 
 def test_constructor_layout_wins_and_bind_fills_the_rest():
-    model = tiny(prior_num_classes=None, use_logits=True)
+    model = tiny(prior_num_classes=None)
     assert model.routes[1] == 4  # no classes known yet: no logits route
     model.bind_prior((4, 8), (100, 200), CLASSES)  # strides/channels given by the constructor win
     assert model.layout.strides == STRIDES and model.layout.channels == CHANNELS

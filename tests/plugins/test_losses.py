@@ -199,6 +199,18 @@ def test_semantic_loss_sends_gradients_to_pred_not_to_the_prior(frozen: bool) ->
     assert all(p.requires_grad is (not frozen) for p in params)  # flags restored
 
 
+def test_semantic_loss_feeds_the_prior_the_clamped_prediction() -> None:
+    """The prior judges the image that is evaluated: an overshooting prediction scores as its clamped self, and its
+    out-of-range pixels get no gradient from this term."""
+    pred, target, ctx = semantic_setup()
+    wild = (pred.detach() * 1.6 - 0.3).requires_grad_()
+    loss = SemanticLoss(use_logits=True)(wild, target, ctx)
+    assert loss.item() == SemanticLoss(use_logits=True)(wild.detach().clamp(0, 1), target, ctx).item()
+    loss.backward()
+    outside = (wild.detach() < 0) | (wild.detach() > 1)
+    assert outside.any() and wild.grad[outside].abs().max() == 0 and wild.grad[~outside].abs().sum() > 0
+
+
 def test_semantic_loss_config_errors() -> None:
     pred, target, ctx = semantic_setup()
     with pytest.raises(ConfigError, match="needs an image prior"):

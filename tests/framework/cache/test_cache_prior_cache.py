@@ -1,4 +1,4 @@
-"""PriorCache: exact (up to float16) full-image features, no repeated forwards, windows for training crops, exact
+"""PriorCache: exact full-image features (float16 when asked), no repeated forwards, windows for training crops, exact
 mode, atomic entries under concurrent writers, and the size bound."""
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ def test_full_image_features_match_the_prior(tmp_path):
     low = torch.rand(2, 3, 24, 40)
     with torch.no_grad():
         want = prior(low)
-    half = PriorCache(tmp_path / "c16")(prior, low)
-    exact = PriorCache(tmp_path / "c32", dtype="float32")(prior, low)
+    half = PriorCache(tmp_path / "c16", dtype="float16")(prior, low)
+    exact = PriorCache(tmp_path / "c32")(prior, low)  # the default stores float32: exactly the prior's features
     for (s, w), (_, h), (_, e) in zip(want.levels, half.levels, exact.levels):
         assert h.dtype == torch.float32 and h.shape == w.shape
         torch.testing.assert_close(h, w, rtol=2e-3, atol=1e-4)  # float16 storage
@@ -57,7 +57,7 @@ def test_training_crops_are_windows_after_prepare_and_exact_mode_computes_them(t
     prior = PoolPrior()
     ds = SyntheticPairs(split="train", image_size=32, variants_per_image=1, crop_size=16, augment=True,
                         photos=["astronaut", "camera"])
-    cache = PriorCache(tmp_path / "w", dtype="float32")
+    cache = PriorCache(tmp_path / "w", mode="window")
     counts = cache.prepare(prior, [ds])
     assert counts == {"images": 2, "computed": 2, "cached": 0} and cache.stats.forward_images == 2
     cache.phase = "train"
@@ -65,11 +65,12 @@ def test_training_crops_are_windows_after_prepare_and_exact_mode_computes_them(t
         batch = _train_batch(ds, [0, 1])
         cache(prior, batch["inputs"], batch["data_samples"])
     assert cache.stats.forward_images == 2 and cache.stats.windows == 6 and cache.stats.exact == 0
-    assert PriorCache(tmp_path / "w").prepare(prior, [ds])["cached"] == 0  # float16 is another folder
-    assert PriorCache(tmp_path / "w", dtype="float32").prepare(prior, [ds]) == {"images": 2, "computed": 0,
-                                                                                "cached": 2}
+    half = PriorCache(tmp_path / "w", mode="window", dtype="float16")
+    assert half.prepare(prior, [ds])["cached"] == 0  # float16 is another folder
+    assert PriorCache(tmp_path / "w", mode="window").prepare(prior, [ds]) == {"images": 2, "computed": 0,
+                                                                             "cached": 2}
 
-    exact = PriorCache(tmp_path / "x", mode="exact")
+    exact = PriorCache(tmp_path / "x")  # the default mode
     assert exact.prepare(prior, [ds])["images"] == 0
     exact.phase = "train"
     batch = _train_batch(ds, [0, 1])

@@ -12,7 +12,6 @@ from torch.utils.data import DataLoader
 from llie.data import PairedFolder, PairedImageDataset, write_image
 from llie.data.fixtures import write_layout
 from llie.errors import ConfigError, DataError
-from llie.paths import sample_data_dir
 
 
 def _png(path, h=24, w=32, value=None, seed=0):
@@ -242,11 +241,8 @@ def test_metainfo(folder):
                                                   "num_pairs": 3}
 
 
-def test_loads_the_shared_lol_sample():
-    data_dir = sample_data_dir()
-    if data_dir is None or not (data_dir / "lol_sample").is_dir():
-        pytest.skip("shared sample data (lol_sample) not present beside the repository")
-    ds = PairedFolder(root=data_dir / "lol_sample")
+def test_loads_the_shared_lol_sample(lol_sample):
+    ds = PairedFolder(root=lol_sample)
     assert len(ds) == 5
     item = ds[0]
     assert item["inputs"].shape == (3, 400, 600) == item["data_samples"]["gt"].shape

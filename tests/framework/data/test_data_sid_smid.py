@@ -1,4 +1,5 @@
-"""SID / SMID scene layouts: scene splits, one ground truth per scene, BGR arrays, the published 960×512 resize."""
+"""SID / SMID scene layouts: scene splits, one ground truth per scene, BGR arrays, the published 960×512 resize of
+every split."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -57,11 +58,13 @@ def test_arrays_are_read_as_rgb(request, cls, fixture):
 
 
 @pytest.mark.parametrize("cls, fixture", [(SID, "sid_root"), (SMID, "smid_root")])
-def test_published_resize_for_test_only_by_default(request, cls, fixture):
+def test_published_resize_for_train_and_test_by_default(request, cls, fixture):
+    """SNR-Aware and Retinexformer set train_size [960, 512] on both their train and val sets."""
     root = request.getfixturevalue(fixture)
-    test_item = cls(root, "test")[0]
-    assert test_item["inputs"].shape == (3, 512, 960) and test_item["data_samples"]["gt"].shape == (3, 512, 960)
-    assert cls(root, "train")[0]["inputs"].shape == (3, 24, 32)
+    for split in ("train", "test"):
+        item = cls(root, split)[0]
+        assert item["inputs"].shape == (3, 512, 960) and item["data_samples"]["gt"].shape == (3, 512, 960), split
+    assert cls(root, "train", resize=None)[0]["inputs"].shape == (3, 24, 32)
     assert cls(root, "test", resize=None)[0]["inputs"].shape == (3, 24, 32)
     assert cls(root, "train", resize=[48, 40])[0]["inputs"].shape == (3, 40, 48)
     with pytest.raises(ConfigError, match="resize"):

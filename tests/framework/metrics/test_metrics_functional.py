@@ -1,6 +1,7 @@
 """PSNR/SSIM against published reference values, scikit-image, mmcv's BT.601 luma and the LOL sample pairs."""
 from pathlib import Path
 
+import cv2
 import mmcv
 import numpy as np
 import pytest
@@ -10,8 +11,8 @@ from skimage import data, img_as_ubyte
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from llie.metrics import bt601_luma, get_protocol, match_gt_mean, psnr, psnr_ssim, ssim
+from llie.metrics.functional import gray_mean
 
-LOL_SAMPLE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "lol_sample"
 PHOTOS = {"astronaut": data.astronaut, "coffee": data.coffee, "chelsea": data.chelsea}
 
 
@@ -43,6 +44,14 @@ def luma_255_mmcv_float(rgb: np.ndarray) -> np.ndarray:
     return mmcv.bgr2ycbcr(rgb[..., ::-1].astype(np.float32), y_only=True).astype(np.float64) * 255.0
 
 
+def gt_mean_as_published(restored: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Retinexformer's ``test_from_dataset.py --GT_mean`` step written out (the KinD / LLFlow convention): the gray
+    level is OpenCV's BGR2GRAY applied to the RGB-ordered float32 arrays, the ratio of the means rescales, then clip."""
+    mean_restored = cv2.cvtColor(restored.astype(np.float32), cv2.COLOR_BGR2GRAY).mean()
+    mean_target = cv2.cvtColor(target.astype(np.float32), cv2.COLOR_BGR2GRAY).mean()
+    return np.clip(restored * (mean_target / mean_restored), 0, 1)
+
+
 def degrade(gt: np.ndarray, kind: str, seed: int = 0) -> np.ndarray:
     """Synthetic enhancement outputs: not on the 8-bit grid, and partly outside [0, 1] to exercise clamping."""
     rng = np.random.default_rng(seed)
@@ -65,7 +74,7 @@ def reference_scores(pred: np.ndarray, gt: np.ndarray, protocol: str, crop: int 
     """The protocol written out step by step with numpy, scikit-image and mmcv (independent of the torch code)."""
     pred = np.clip(pred, 0.0, 1.0)
     if gt_mean:
-        pred = np.clip(pred * (gt.mean() / pred.mean()), 0.0, 1.0)
+        pred = gt_mean_as_published(pred, gt)
     if crop:
         pred, gt = pred[crop:-crop, crop:-crop], gt[crop:-crop, crop:-crop]
     pred_u8, gt_u8 = img_as_ubyte(pred), img_as_ubyte(gt)  # Retinexformer's and BasicSR's 8-bit conversion
@@ -108,7 +117,7 @@ def test_camera_reference_values_single_channel(noisy_camera, protocol):
     pred, gt = to_batch(noisy / 255.0), to_batch(cam / 255.0)
     assert pred.shape == (1, 1, 512, 512)
     value_psnr, value_ssim = psnr(pred, gt, protocol).item(), ssim(pred, gt, protocol).item()
-    # DESIGN.md §5 values come from IPOL's imdiff; scikit-image matches them to 4 (PSNR) / 5 (SSIM) decimals.
+    # The published values come from IPOL's imdiff; scikit-image matches them to 4 (PSNR) / 5 (SSIM) decimals.
     assert value_psnr == pytest.approx(22.409353363576034, abs=1e-6)
     assert value_ssim == pytest.approx(0.357959091663361, abs=1e-5)
     # ... and scikit-image itself to float64 precision; the default SSIM filters in float32 (fast_ssim), so the
@@ -178,19 +187,17 @@ def test_crop_border_and_gt_mean_match_the_written_out_protocol(photos, protocol
         assert scores(pred, gt, protocol, **options) == pytest.approx(want, abs=1e-4), options
 
 
-def _lol_pairs():
-    if not LOL_SAMPLE.is_dir():
-        pytest.skip(f"LOL sample pairs not present at {LOL_SAMPLE} (shared data folder is optional)")
-    names = sorted(p.name for p in (LOL_SAMPLE / "low").glob("*.png"))
-    if not names:
-        pytest.skip(f"no PNG pairs under {LOL_SAMPLE / 'low'}")
+@pytest.fixture(scope="module")
+def lol_pairs(lol_sample: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The real LOL sample pairs as uint8 RGB arrays (found through ``llie.paths.sample_data_dir()``)."""
+    names = sorted(p.name for p in (lol_sample / "low").glob("*.png"))
     read = lambda path: np.asarray(Image.open(path).convert("RGB"))  # noqa: E731
-    return [(read(LOL_SAMPLE / "low" / n), read(LOL_SAMPLE / "high" / n)) for n in names]
+    return [(read(lol_sample / "low" / n), read(lol_sample / "high" / n)) for n in names]
 
 
 @pytest.mark.parametrize("protocol", ["retinexformer", "basicsr"])
-def test_lol_sample_pairs_match_scikit_image_in_one_batch(protocol):
-    pairs = _lol_pairs()
+def test_lol_sample_pairs_match_scikit_image_in_one_batch(protocol, lol_pairs):
+    pairs = lol_pairs
     # A brightened low-light input stands in for an enhancer's output: float, partly above 1.
     preds = [np.clip(low / 255.0 * 6.0, 0.0, 1.3) for low, _ in pairs]
     gts = [high / 255.0 for _, high in pairs]
@@ -199,6 +206,20 @@ def test_lol_sample_pairs_match_scikit_image_in_one_batch(protocol):
     want = [reference_scores(p, g, protocol) for p, g in zip(preds, gts)]
     assert got_psnr == pytest.approx([w[0] for w in want], abs=1e-4)
     assert got_ssim == pytest.approx([w[1] for w in want], abs=1e-4)
+
+
+@pytest.mark.parametrize("protocol", ["retinexformer", "basicsr"])
+def test_gt_mean_on_lol_sample_pairs_is_the_published_formula(protocol, lol_pairs):
+    """GT-mean PSNR/SSIM of gamma-brightened real low-light images equal the published OpenCV formula's, and differ
+    measurably from a plain RGB mean (the two conventions are not interchangeable on real colour casts)."""
+    preds = [(low / 255.0) ** 0.45 for low, _ in lol_pairs]  # a gamma-brightened input as the "enhanced" output
+    gts = [high / 255.0 for _, high in lol_pairs]
+    want = [reference_scores(p, g, protocol, gt_mean=True) for p, g in zip(preds, gts)]
+    got_psnr, got_ssim = psnr_ssim(to_batch(*preds), to_batch(*gts), protocol, gt_mean=True)
+    assert got_psnr.tolist() == pytest.approx([w[0] for w in want], abs=1e-4)
+    assert got_ssim.tolist() == pytest.approx([w[1] for w in want], abs=1e-4)
+    rgb_mean = psnr(to_batch(*preds), to_batch(*gts), protocol, gt_mean=True, gt_mean_gray="rgb_mean")
+    assert (rgb_mean - got_psnr).abs().max().item() > 0.05
 
 
 # ---------------------------------------------------------------------------------------------- batching, devices
@@ -273,11 +294,24 @@ def test_match_gt_mean_equalises_gray_means_and_clips():
     gt = torch.rand(2, 3, 16, 16, dtype=torch.float64) * 0.5
     pred = torch.rand(2, 3, 16, 16, dtype=torch.float64) * 0.1
     matched = match_gt_mean(pred, gt)
-    torch.testing.assert_close(matched.mean(dim=(1, 2, 3)), gt.mean(dim=(1, 2, 3)))
+    torch.testing.assert_close(gray_mean(matched), gray_mean(gt))
+    plain = match_gt_mean(pred, gt, "rgb_mean")
+    torch.testing.assert_close(plain.mean(dim=(1, 2, 3)), gt.mean(dim=(1, 2, 3)))
     bright = match_gt_mean(pred, torch.full_like(gt, 0.9))
     assert bright.max() <= 1.0 and bright.max() == 1.0  # some pixels needed clipping
     black = torch.zeros_like(pred)
     assert torch.equal(match_gt_mean(black, gt), black)  # no NaN from a 0/0 ratio
+
+
+def test_gt_mean_gray_level_is_bgr2gray_on_rgb_channels():
+    """OpenCV's BGR2GRAY read on RGB data: R weighs 0.114, B 0.299 (not BT.601's 0.299 R, 0.114 B)."""
+    for channel, weight in enumerate((0.114, 0.587, 0.299)):
+        pure = torch.zeros(1, 3, 4, 4, dtype=torch.float64)
+        pure[:, channel] = 1.0
+        assert gray_mean(pure).item() == pytest.approx(weight, abs=1e-12)
+        assert gray_mean(pure, "rgb_mean").item() == pytest.approx(1 / 3, abs=1e-12)
+    assert get_protocol("basicsr", gt_mean=True).tag == "basicsr+gtmean"
+    assert get_protocol("basicsr", gt_mean=True, gt_mean_gray="rgb_mean").tag == "basicsr+gtmean-rgbmean"
 
 
 def test_y_channel_ignores_a_change_that_keeps_luma(photos):

@@ -25,7 +25,7 @@ def test_every_option_can_be_overridden_on_either_protocol(name):
     assert (proto.name, proto.crop_border, proto.y_channel, proto.gt_mean) == (name, 4, True, True)
     assert proto.tag == f"{name}+y+crop4+gtmean"
     assert proto.as_dict() == {"name": name, "crop_border": 4, "y_channel": True, "gt_mean": True,
-                               "tag": f"{name}+y+crop4+gtmean"}
+                               "gt_mean_gray": "bgr2gray", "tag": f"{name}+y+crop4+gtmean"}
 
 
 def test_protocol_is_frozen_and_overrides_on_an_instance_make_a_copy():
@@ -63,3 +63,8 @@ def test_crop_border_must_be_a_non_negative_int(bad):
 def test_flags_must_be_booleans():
     with pytest.raises(ConfigError, match="gt_mean"):
         get_protocol("retinexformer", gt_mean="yes")
+
+
+def test_gt_mean_gray_level_must_be_a_known_one():
+    with pytest.raises(ConfigError, match="gt_mean_gray must be one of bgr2gray, rgb_mean"):
+        get_protocol("retinexformer", gt_mean=True, gt_mean_gray="luma")

@@ -17,12 +17,32 @@ def test_cell_id_ignores_key_order_and_runtime_settings_but_not_values_or_datase
     assert len(cell_id(a, "synthetic")) == 12 and int(cell_id(a, "synthetic"), 16) >= 0
     with_cache = {**a, "prior_cache": {"root": "/x"}, "work_dir": "/y"}
     assert cell_id(with_cache, "synthetic") == cell_id({**a, "prior_cache": {"root": "/z"}}, "synthetic")
-    assert cell_id({**a, "prior_cache": {"root": "/x", "mode": "exact"}}, "synthetic") != cell_id(with_cache,
-                                                                                                   "synthetic")
     assert cell_id({**a, "seed": 1}, "synthetic") != cell_id(a, "synthetic")
     assert cell_id(a, "lolv1") != cell_id(a, "synthetic")
     tracked = {**a, "vis_backends": [{"type": "TensorboardVisBackend"}]}  # where it reports, not what it computes
     assert cell_id(tracked, "synthetic") == cell_id(a, "synthetic")
+
+
+def test_only_prior_cache_settings_that_change_the_features_change_the_cell_id():
+    a = {"model": {"enhancer": {"type": "UNet", "depth": 1}}, "seed": 0}
+    same = [a, {**a, "prior_cache": None}, {**a, "prior_cache": False}, {**a, "prior_cache": True},
+            {**a, "prior_cache": {"root": "/x", "max_gb": 1, "memory_mb": 8}},
+            {**a, "prior_cache": {"mode": "exact", "dtype": "float32"}}]
+    assert len({cell_id(c, "synthetic") for c in same}) == 1  # exact features: the same experiment
+    window = cell_id({**a, "prior_cache": {"root": "/x", "mode": "window"}}, "synthetic")
+    half = cell_id({**a, "prior_cache": {"root": "/x", "dtype": "float16"}}, "synthetic")
+    assert len({cell_id(a, "synthetic"), window, half}) == 3
+
+
+def test_window_mode_is_another_cell_unless_the_cache_is_switched_off(write_sweep, tmp_path):
+    spec = load_sweep(write_sweep(grid={"model.enhancer.depth": [1]}))
+    exact = make_plan(spec, tmp_path).cells[0].cell
+    window = make_plan(spec, tmp_path, extra_overrides=["+prior_cache={mode: window}"]).cells[0].cell
+    assert window.cell_id != exact.cell_id
+    assert runtime_config(window, tmp_path)["prior_cache"] == {"mode": "window",
+                                                               "root": str(tmp_path.resolve() / "prior_cache")}
+    off = make_plan(spec, tmp_path, extra_overrides=["+prior_cache={mode: window}"], prior_cache=False).cells[0].cell
+    assert off.cell_id == exact.cell_id and runtime_config(off, tmp_path, prior_cache=False)["prior_cache"] is None
 
 
 def test_ids_do_not_depend_on_grid_key_order_or_the_work_dir(tmp_path, monkeypatch):

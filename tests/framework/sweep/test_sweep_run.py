@@ -65,6 +65,8 @@ def test_store_has_one_row_per_cell_metric_protocol_and_the_values_of_metrics_js
         assert (rows["flops_g"] > 0).all() and (rows["n_images"] == 2).all()
         assert rows["model.enhancer.depth"].iloc[0] == str(metrics["overrides"]["model.enhancer.depth"])
         assert rows["method"].iloc[0] == metrics["method"]
+        # the sweep's shared cache with its defaults: exact features, recorded on every row for reports
+        assert metrics["prior_cache_mode"] == "exact" and (rows["prior_cache_mode"] == "exact").all()
     csv = pd.read_csv(sweep_dir / "results.csv")
     assert len(csv) == len(table) and list(csv.columns) == list(table.columns)
 

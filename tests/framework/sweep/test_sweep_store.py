@@ -27,6 +27,17 @@ def test_rows_are_tidy_with_all_columns():
     basicsr_psnr = next(r for r in rows if r["protocol"] == "basicsr" and r["metric"] == "psnr")
     assert basicsr_psnr["value"] == 21.0 and basicsr_psnr["gt_mean"] is True and basicsr_psnr["crop_border"] == 4
     assert math.isnan(rows[0]["flops_g"])
+    assert rows[0]["prior_cache_mode"] is None  # a cell finished before the column existed
+
+
+def test_the_prior_cache_mode_is_a_stored_column(tmp_path):
+    store_cell(tmp_path, {**metrics("a"), "prior_cache_mode": "window"})
+    store_cell(tmp_path, {**metrics("b"), "prior_cache_mode": "exact"})
+    store_cell(tmp_path, metrics("c"))
+    table = read_store(tmp_path)
+    modes = table.groupby("cell_id")["prior_cache_mode"].first()
+    assert modes["a"] == "window" and modes["b"] == "exact" and pd.isna(modes.get("c"))
+    assert pd.read_csv(tmp_path / CSV).groupby("cell_id")["prior_cache_mode"].first()["a"] == "window"
 
 
 def test_storing_a_cell_again_replaces_its_rows(tmp_path):
