@@ -51,7 +51,7 @@ def test_shipped_config_uses_the_voc_weights_and_trains_a_step():
     assert dict(cfg.model.image_prior) == {"type": "ESPNetv2Prior", "dataset": "voc", "pretrained": "espnetv2_voc"}
     cfg = load_config("experiments/deepspg/deepspg_espnet.yaml", ["model.image_prior.pretrained=null"])
     m = build_model(cfg)
-    assert m.enhancer.routes == {1: 2, 2: 4}
+    assert m.enhancer.routes == {1: "logits", 2: 2}  # SKF routing: logits at full resolution, then the finest level
     low, high = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
     losses = m(low, {"gt": high, "name": ["a"]}, mode="loss")
     sum(losses.values()).backward()
