@@ -14,6 +14,7 @@ import math
 import pandas as pd
 
 from .aggregate import ROW
+from .store import normalise
 from .tables import Number, Table, cost_decimals
 
 EVALUATION = ["cell_id", "dataset", "protocol", "gt_mean", "crop_border", "y_channel"]
@@ -26,6 +27,7 @@ COLUMNS = (("train_min", "Train (min)"), ("eval_s_per_image", "Eval (s/image)"),
 def cost_frame(frame: pd.DataFrame, rows: list[str]) -> pd.DataFrame:
     """Index ``rows`` → ``cells`` and the columns of :data:`COLUMNS` (NaN when unknown), from store lines that
     carry a ``ROW`` label."""
+    frame = normalise(frame)  # optional columns a store may lack read as unknown
     cells = frame.drop_duplicates("cell_id").groupby(ROW)
     evaluations = frame.drop_duplicates(EVALUATION).groupby(ROW)
     params, trainable = cells["params"].median(), cells["trainable_params"].median()

@@ -8,9 +8,11 @@ the figure are wrapped at word boundaries (and, if a single word is still too wi
 """
 from __future__ import annotations
 
+import functools
 import textwrap
 import warnings
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,21 @@ from .aggregate import ROW, Summary, dataset_label, dataset_sort_key, metric_lab
 
 DPI = 150
 MIN_FONT_SIZE = 6.0
+#: method names on a bar plot's x axis are wrapped to lines of this many characters
+TICK_LABEL_CHARS = 18
+
+
+def _building(draw: Callable[..., Any]) -> Callable[..., Any]:
+    """Silence matplotlib's collapsed-layout warning while a figure is being drawn up: seaborn lays figures out
+    midway, before the titles are wrapped; :func:`fit_titles` lays the finished figure out again (and warns then)."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="constrained_layout not applied", category=UserWarning)
+            return draw(*args, **kwargs)
+
+    return wrapper
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -77,6 +94,7 @@ def metric_bars(summary: Summary, path: Path) -> Path:
     return _save(bars_figure(summary), path)
 
 
+@_building
 def bars_figure(summary: Summary) -> Figure:
     rows, n_rows, n_cols = summary.rows, len(summary.metrics), len(summary.datasets)
     fig = _figure(max(3.2, 0.45 * len(rows) + 1.2) * n_cols, 3.2 * n_rows)
@@ -98,6 +116,8 @@ def bars_figure(summary: Summary) -> Figure:
             ax.set_title(f"{summary.label(dataset)} — {metric_label(metric)}")
             ax.set_xlabel("")
             ax.set_ylabel(metric_label(metric))
+            ax.set_xticks(range(len(rows)), [textwrap.fill(r, TICK_LABEL_CHARS, break_long_words=False)
+                                              for r in rows])
             ax.tick_params(axis="x", labelrotation=30)
             for label in ax.get_xticklabels():
                 label.set_horizontalalignment("right")
@@ -116,6 +136,7 @@ def ablation_heatmap(summary: Summary, reference: str, path: Path, metric: str =
     return _save(heatmap_figure(summary, reference, metric), path)
 
 
+@_building
 def heatmap_figure(summary: Summary, reference: str, metric: str = "psnr") -> Figure:
     matrix = delta_matrix(summary, reference, metric)
     fig = _figure(1.6 + 1.3 * matrix.shape[1] + 0.08 * max(len(r) for r in matrix.index), 1.2 + 0.45 * len(matrix))
@@ -140,6 +161,7 @@ def training_curves(curves: pd.DataFrame, path: Path, max_terms: int = 6, rows: 
     return _save(curves_figure(curves, max_terms, rows), path)
 
 
+@_building
 def curves_figure(curves: pd.DataFrame, max_terms: int = 6, rows: list[str] | None = None) -> Figure:
     datasets = sorted(curves["dataset"].unique(), key=dataset_sort_key)
     terms = ["loss"] + sorted(t for t in curves["term"].unique() if t != "loss")
@@ -174,6 +196,7 @@ def psnr_vs_flops(summary: Summary, path: Path) -> Path | None:
     return None if fig is None else _save(fig, path)
 
 
+@_building
 def flops_figure(summary: Summary) -> Figure | None:
     if not summary.has_flops or "psnr" not in summary.metrics:
         return None
