@@ -3,11 +3,12 @@
 
 Keys are store columns: ``method`` or an overridden dotted key such as ``model.image_prior.type``; the sweep's own
 ``experiment.method`` names the ``method`` column (the sweep stores that key as the method label, not as a key
-column of its own). Values match as text, case-insensitively, or as equal YAML values (``true`` = ``True``, ``1`` = ``1.0``). When several rows match,
-the one with the most priors on wins, then the first in table order. A prior counts as on when a key column whose
-name contains ``prior`` holds a value other than empty, ``none``/``null``/``false``/``off`` or ``No…Prior``.
-An explicit ``--reference`` that matches nothing is an error; a sweep-file reference that matches nothing in one
-settings group falls back to the default there (the reason is printed beside the table).
+column of its own). Values match as text, case-insensitively, or as equal YAML values (``true`` = ``True``, ``1`` =
+``1.0``). When several rows match, the one with the most priors on wins, then the first in table order (the
+sweep file's order). A prior counts as on when a key column whose name contains ``prior`` holds a value other than
+empty, ``none``/``null``/``false``/``off`` or ``No…Prior``. An explicit ``--reference`` that matches nothing is
+an error; a sweep-file reference that matches nothing in one settings group falls back to the default there (the
+reason is printed beside the table).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Class-id maps as colour images, with the PASCAL VOC colour map: class ``k``'s bits are spread over the high bits
-of R, G and B (bit 0 → R, bit 1 → G, bit 2 → B, then the next three bits one place lower, …), so class 0 is black,
-neighbouring ids get clearly different colours and a figure's colours mean the same class in every report.
+"""Class-id maps as colour images, with the PASCAL VOC colour map: class ``k``'s bits are spread over the high
+bits of R, G and B (bit 0 → R, bit 1 → G, bit 2 → B, then the next three bits one place lower, …), so class 0 is
+black, neighbouring ids get clearly different colours and a figure's colours mean the same class in every report.
 """
 from __future__ import annotations
 
