@@ -145,7 +145,8 @@ def heatmap_figure(summary: Summary, reference: str, metric: str = "psnr") -> Fi
     limit = float(np.abs(finite).max()) if finite.size and np.abs(finite).max() > 0 else 1.0
     with warnings.catch_warnings():  # seaborn's own use of a matplotlib API being phased out
         warnings.simplefilter("ignore", PendingDeprecationWarning)
-        sns.heatmap(matrix, annot=True, fmt="+.2f", cmap="RdBu", center=0.0, vmin=-limit, vmax=limit,
+        shown = matrix.round(2)
+        sns.heatmap(matrix, annot=shown.where(shown != 0, 0.0), fmt="+.2f",  # no "-0.00" for a tiny loss cmap="RdBu", center=0.0, vmin=-limit, vmax=limit,
                     linewidths=0.5, cbar_kws={"label": f"Δ {metric_label(metric)}"}, ax=ax)
     ax.set_title(f"Δ {metric_label(metric)} vs. {reference}")
     ax.set_ylabel("")
