@@ -1,14 +1,12 @@
 """``llie demo`` — the main job on the embedded default: the demo ablation sweep (DeepSPG-tiny with its priors on and
 off, a U-Net, gamma correction and the untouched input) on synthetic pairs, its report in ``reports/demo/``, and the
-before/after PSNR/SSIM on the held-out synthetic split and on the real LOL sample pairs when present."""
+before/after PSNR/SSIM on the held-out synthetic split and on the sweep's extra evaluation set (the real LOL sample
+pairs, when present), read from the sweep's results store."""
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
 DEMO_SWEEP = "experiments/ablations/demo.yaml"  # the shipped sweep (found from any folder)
-REAL_SAMPLE = "lol_sample"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,25 +20,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def real_sample_metrics(run_dir: Path, sample: Path) -> dict:
-    """A trained cell's PSNR/SSIM on the real sample pairs (cached in the run dir: DONE cells never change)."""
-    from ..config import load_config
-    from ..engine.runner import evaluate
-    from ..engine.training import last_checkpoint, load_trained_model
-    from ..registry import build
-
-    cached = run_dir / f"{REAL_SAMPLE}.json"
-    if cached.is_file():
-        return json.loads(cached.read_text())
-    cfg = load_config(run_dir / "config.yaml")
-    model = load_trained_model(cfg, last_checkpoint(run_dir))
-    dataset = build("datasets", {"type": "PairedFolder", "root": str(sample)})
-    result = evaluate(cfg, model, dataset, run_dir / REAL_SAMPLE, progress=False)
-    payload = {"psnr": result.psnr, "ssim": result.ssim, "n_images": result.n_images}
-    cached.write_text(json.dumps(payload))
-    return payload
-
-
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -49,7 +28,6 @@ def run(args: argparse.Namespace) -> int:
     from ..sweep.launch import run_sweep
     from ..sweep.plan import make_plan
     from ..sweep.spec import load_sweep
-    from ..paths import sample_data_dir
     from ..sweep.store import read_store
 
     spec = load_sweep(args.sweep)
@@ -61,24 +39,26 @@ def run(args: argparse.Namespace) -> int:
 
     store = read_store(plan.sweep_dir)
     plain = store[(store["protocol"] == "retinexformer") & (~store["gt_mean"].astype(bool))]
-    data_dir = sample_data_dir()
-    sample = data_dir / REAL_SAMPLE if data_dir is not None and (data_dir / REAL_SAMPLE).is_dir() else None
+    datasets = list(spec.datasets) + [s.name for s in spec.eval_sets if s.name in set(plain["dataset"])]
     table = Table(title=f"demo: {spec.name} — PSNR / SSIM (protocol retinexformer), higher is better")
-    columns = ["method", "synthetic PSNR", "synthetic SSIM"] + (["lol_sample PSNR", "lol_sample SSIM"] if sample else [])
-    for col in columns:
-        table.add_column(col, justify="left" if col == "method" else "right")
+    table.add_column("method", justify="left")
+    for dataset in datasets:
+        table.add_column(f"{dataset} PSNR", justify="right")
+        table.add_column(f"{dataset} SSIM", justify="right")
     for planned in plan.cells:
         rows = plain[plain["cell_id"] == planned.cell.cell_id]
         if rows.empty:
             continue
-        value = {m: float(rows[rows["metric"] == m]["value"].iloc[0]) for m in ("psnr", "ssim")}
-        cells = [planned.cell.method, f"{value['psnr']:.2f}", f"{value['ssim']:.4f}"]
-        if sample is not None:
-            real = real_sample_metrics(planned.run_dir, sample)
-            cells += [f"{real['psnr']:.2f}", f"{real['ssim']:.4f}"]
+        cells = [planned.cell.method]
+        for dataset in datasets:
+            for metric, digits in (("psnr", 2), ("ssim", 4)):
+                value = rows[(rows["dataset"] == dataset) & (rows["metric"] == metric)]["value"]
+                cells.append(f"{float(value.iloc[0]):.{digits}f}" if len(value) else "–")
         table.add_row(*cells)
-    if sample is None:
-        table.caption = "real LOL sample not found (set LLIE_SAMPLE_DATA to a folder holding lol_sample/)"
+    absent = [s.name for s in spec.eval_sets if s.name not in datasets]
+    if absent:
+        table.caption = (f"not evaluated: {', '.join(absent)} (data not found; for lol_sample set LLIE_SAMPLE_DATA "
+                         f"to a folder holding lol_sample/)")
     console = Console()
     (console if console.is_terminal else Console(width=120)).print(table)
     print(f"report: {report.index}")

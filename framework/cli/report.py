@@ -15,7 +15,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="the ablation reference row, e.g. --reference model.image_prior.type=HRNetPrior "
                         "(default: the sweep's 'reference', else the row with the most priors on)")
     p.add_argument("--no-images", dest="images", action="store_false",
-                   help="skip the image grids (no model is loaded; fast)")
+                   help="skip the image grids (laid out from the sample images the cells saved)")
     p.set_defaults(func=run)
 
 

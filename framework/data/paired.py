@@ -46,6 +46,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..errors import ConfigError, DataError
+from ..paths import resolve_data_path
 from .io import image_size, is_image_file, read_image
 from .transforms import PairedCompose, PairedFlip, PairedRandomCrop, PairedRotate90, PairedTransform
 
@@ -145,7 +146,7 @@ def require_root(dataset: str, root: PathLike | None, expected: str) -> Path:
     """The dataset root as a Path; a one-line DataError when it is not set or not a folder."""
     if root is None:
         raise ConfigError(f"{dataset}: 'root' is not set (expected layout: {expected})")
-    path = Path(root).expanduser()
+    path = resolve_data_path(root, what=f"{dataset}.root")
     if not path.is_dir():
         raise DataError(f"{dataset}: dataset root {path} does not exist or is not a folder "
                         f"(expected layout: {expected})")
@@ -462,7 +463,7 @@ class PairedFolder(PairedImageDataset):
             if given is None:
                 folder = base / role
             else:  # a relative low_dir/high_dir is taken under root when one is given
-                folder = Path(given).expanduser()
+                folder = resolve_data_path(given, what=f"PairedFolder.{role}_dir")
                 if base is not None and not folder.is_absolute():
                     folder = base / folder
             if not folder.is_dir():

@@ -2,9 +2,13 @@
 
 Files written into the report folder (``<slug>`` names the evaluation settings, e.g. ``retinexformer``):
 ``comparison.md/.tex/.csv``, ``ablation.md/.tex/.csv`` (one table per settings group inside each file; the CSVs
-carry the settings as columns), ``bars_<slug>.png``, ``ablation_<slug>.png``, ``psnr_vs_flops_<slug>.png`` (when
-FLOPs are known), ``training_curves.png`` (when cells logged losses), ``grid_<dataset>.png`` (unless images are
-switched off) and ``index.html``. Files are written whole (temp file + rename) so a reader never sees half a table.
+carry the settings as columns), ``cost.md/.tex/.csv``, ``bars_<slug>.png``, ``ablation_<slug>.png``,
+``psnr_vs_flops_<slug>.png`` (when FLOPs are known), ``training_curves.png`` (when cells logged losses),
+``grid_<column>.png`` (from the sample images the cells saved; unless images are switched off) and ``index.html``.
+Files are written whole (temp file + rename) so a reader never sees half a table.
+
+The report reads files only — the results store, the sweep's ``sweep.json``, scalar logs and saved sample images —
+and never builds a model or a dataset.
 """
 from __future__ import annotations
 
@@ -17,13 +21,15 @@ import pandas as pd
 
 from ..errors import LLIEError
 
-from .aggregate import ROW, Summary, row_labels, summarise
+from .aggregate import ROW, Summary, column_keys, row_labels, summarise
+from .costs import cost_frame, cost_table
 from .curves import collect_curves
 from .formats import html_table, latex_document, markdown_document
 from .html import Page
 from .plots import ablation_heatmap, metric_bars, psnr_vs_flops, training_curves
-from .reference import choose_reference, parse_reference, sweep_reference
+from .reference import choose_reference, parse_reference
 from .store import load_results, rebuild_store
+from .sweep_facts import read_facts
 from .tables import Table, ablation_table, comparison_table, tables_csv
 
 DEFAULT_REPORTS = Path("reports")
@@ -81,22 +87,28 @@ def build_report(sweep_dir: str | Path, out_dir: str | Path | None = None, *, re
     name = sweep_name(frame, sweep_dir)
     report = Report(Path(out_dir) if out_dir is not None else DEFAULT_REPORTS / sweep_dir.resolve().name)
     report.out_dir.mkdir(parents=True, exist_ok=True)
-    summaries = summarise(frame, name)
+    facts = read_facts(sweep_dir)
+    summaries = summarise(frame, name, facts)
     if not summaries:
-        raise LLIEError(f"the results store in {sweep_dir} holds no PSNR/SSIM values; run `llie sweep` first")
+        raise LLIEError(f"the results store in {sweep_dir} holds no metric values; run `llie sweep` first")
     report.notes += summaries[0].notes
 
+    references = [choose_reference(s, explicit, facts.reference or None) for s in summaries]
+    summaries = [s.lead_with(ref) for s, (ref, _) in zip(summaries, references)]
     comparison = [comparison_table(s) for s in summaries]
-    from_sweep = sweep_reference(sweep_dir)
-    references = [choose_reference(s, explicit, from_sweep) for s in summaries]
     ablation = [ablation_table(s, ref) for s, (ref, _) in zip(summaries, references)]
+    labelled = frame.assign(**{ROW: row_labels(frame)})
+    rows = list(dict.fromkeys(r for s in summaries for r in s.rows))
+    cost = cost_table(cost_frame(labelled, rows), name)
     _write_tables(report, "comparison", f"{name}: comparison", comparison)
     _write_tables(report, "ablation", f"{name}: ablation", ablation)
-    log(f"tables: {len(comparison)} settings group(s), {len(summaries[0].rows) if summaries else 0} row(s)")
+    _write_tables(report, "cost", f"{name}: cost", [cost])
+    log(f"tables: {len(comparison)} settings group(s), {len(rows)} row(s)")
 
     figures = _plots(report, summaries, references)
-    cells = frame.assign(**{ROW: row_labels(frame)})[["cell_id", ROW, "dataset", "seed"]]
-    curves_path = training_curves(collect_curves(sweep_dir, cells), report.out_dir / "training_curves.png")
+    trained = labelled.drop_duplicates("cell_id").assign(dataset=lambda f: f["train_dataset"])
+    curves_path = training_curves(collect_curves(sweep_dir, trained[["cell_id", ROW, "dataset", "seed"]]),
+                                  report.out_dir / "training_curves.png", rows=rows)
     if curves_path is None:
         report.notes.append("training curves: no cell has a vis_data/scalars.json with losses")
     else:
@@ -107,11 +119,14 @@ def build_report(sweep_dir: str | Path, out_dir: str | Path | None = None, *, re
     if images:
         from .grids import write_grids
 
-        grids = write_grids(sweep_dir, cells, report.out_dir, notes=report.notes)
+        cells = labelled.assign(column=column_keys(labelled))[["cell_id", ROW, "column", "dataset", "seed"]]
+        labels = {key: s.label(key) for s in summaries for key in s.datasets}
+        grids = write_grids(sweep_dir, cells, report.out_dir, rows=rows, labels=labels, notes=report.notes)
         report.files += [path for _, path, _ in grids]
         log(f"image grids: {len(grids)} written")
 
-    page = _index(report, name, sweep_dir, summaries, comparison, ablation, references, figures, curves_path, grids)
+    page = _index(report, name, sweep_dir, summaries, comparison, ablation, cost, references, figures, curves_path,
+                  grids)
     report.files.append(_write_text(report.index, page))
     return report
 
@@ -140,11 +155,13 @@ _FIGURE_CAPTIONS = {"bars": "Per-dataset PSNR/SSIM: bar = seed mean, whisker = �
 
 
 def _index(report: Report, name: str, sweep_dir: Path, summaries: list[Summary], comparison: list[Table],
-           ablation: list[Table], references: list[tuple[str, str]], figures: list[tuple[Summary, str, Path]],
-           curves: Path | None, grids: list[tuple[str, Path, list[str]]]) -> str:
+           ablation: list[Table], cost: Table, references: list[tuple[str, str]],
+           figures: list[tuple[Summary, str, Path]], curves: Path | None, grids: list[tuple[str, Path, list[str]]]
+           ) -> str:
     page = Page(report.out_dir, f"Sweep report: {name}")
     page.paragraph(f"Results store: {sweep_dir}. Tables and plots are made separately for each evaluation setting; "
-                   f"numbers measured under different protocols are never mixed.")
+                   f"numbers measured under different protocols are never mixed. Rows: the ablation reference "
+                   f"first, then the sweep file's order, baselines last.")
     page.heading("Comparison")
     page.links(["comparison.md", "comparison.tex", "comparison.csv"])
     for table in comparison:
@@ -154,6 +171,9 @@ def _index(report: Report, name: str, sweep_dir: Path, summaries: list[Summary],
     for table, summary, (ref, why) in zip(ablation, summaries, references):
         page.paragraph(f"Reference for {summary.settings.caption()}: {ref} — {why}.")
         page.raw(html_table(table))
+    page.heading("Cost")
+    page.links(["cost.md", "cost.tex", "cost.csv"])
+    page.raw(html_table(cost))
     page.heading("Plots")
     for summary, kind, path in figures:
         page.figure(path.name, f"{_FIGURE_CAPTIONS[kind]} ({summary.settings.caption()})")
@@ -162,7 +182,7 @@ def _index(report: Report, name: str, sweep_dir: Path, summaries: list[Summary],
     if grids:
         page.heading("Image grids")
         for label, path, names in grids:
-            page.figure(path.name, f"{label}: input | each method (smallest seed) | ground truth | prior argmax "
+            page.figure(path.name, f"{label}: input | each method (smallest seed) | ground truth | prior class map "
                                    f"(images {', '.join(names)})")
     page.notes(report.notes)
     return page.render()

@@ -87,8 +87,8 @@ def latex(table: Table) -> str:
         else:
             top += [""] * span
         col += span
-    metric_names = [latex_escape(c) + (r" $\uparrow$" if g else "")
-                    for c, g in zip(table.columns[1:], _column_groups(table))]
+    arrow = r" $\uparrow$" if table.higher_is_better else r" $\downarrow$"
+    metric_names = [latex_escape(c) + (arrow if g else "") for c, g in zip(table.columns[1:], _column_groups(table))]
     lines = [r"\begin{table}[t]", r"\centering", rf"\caption{{{latex_escape(table.caption)}}}",
              rf"\label{{{table.label}}}", rf"\begin{{tabular}}{{{spec}}}", r"\toprule"]
     if any(group for group, _ in table.groups):

@@ -1,12 +1,13 @@
-"""Image grids: for the first few test images of each dataset (names sorted), one row per image with the panels
-input | each method's output | ground truth | each distinct segmentation prior's argmax map (fixed colours).
+"""Image grids, laid out from the sample images that evaluation saved in each run directory
+(``<run dir>/samples/<dataset>/``, written by :mod:`llie.sweep.samples`): no model, dataset or checkpoint is loaded
+here, so a report needs only the files.
 
-Each method's output comes from one cell (the smallest seed): its ``config.yaml`` is loaded with
-:func:`llie.config.load_config` and its checkpoint (see :func:`find_checkpoint`) with
-:func:`llie.engine.training.load_trained_model`. The inputs and ground truths come from the test split of the
-first method's config. A prior panel appears for every distinct image prior (by ``identity()``) whose features
-carry logits; priors without logits and models without priors add no panel. A cell that cannot be loaded is left
-out of the grid with a note rather than failing the report.
+One grid per results column (a dataset, or an extra evaluation set): one row per saved image (names sorted), with the
+panels input | each method's output | ground truth | each distinct image prior's class map. Each method's output
+comes from one cell (the smallest seed) and methods follow the report's row order; the input and ground truth come
+from the first method that has them. A prior panel appears for every distinct prior identity whose class maps were
+saved (segmentation priors with logits); they are coloured with the PASCAL VOC colour map. A method whose cell has no
+saved samples (evaluated before samples were saved, or with ``report: {samples: 0}``) is left out with a note.
 
 Layout (pixels): a header strip of ``HEADER`` above the tiles, ``PAD`` between and around tiles; every tile is
 ``tile_height`` high and as wide as the first image's aspect ratio gives, so a grid of R rows and C columns is
@@ -14,101 +15,62 @@ Layout (pixels): a header strip of ``HEADER`` above the tiles, ``PAD`` between a
 """
 from __future__ import annotations
 
-import gc
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from PIL import Image, ImageDraw
 
-from ..engine.resume import LAST_CHECKPOINT, last_checkpoint
-from ..visual.segmentation import class_palette
 from ..visual.text import fit_text as _fit
 from ..visual.text import font as _font
-from .aggregate import dataset_label, dataset_sort_key
 
 TILE_HEIGHT = 160
 PAD = 4
 HEADER = 20
-IMAGES_PER_DATASET = 3
 BACKGROUND = (255, 255, 255)
-
-
-PALETTE = class_palette()
-
-
-def segmentation_colours(logits: torch.Tensor, height: int, width: int) -> np.ndarray:
-    """``1×K×h×w`` logits → ``height×width×3`` float image of argmax class colours (nearest upsampling)."""
-    labels = logits[0].argmax(dim=0).to(torch.int64).cpu().numpy() % len(PALETTE)
-    coloured = Image.fromarray(PALETTE[labels]).resize((width, height), Image.NEAREST)
-    return np.asarray(coloured, dtype=np.float32) / 255.0
-
-
-def find_checkpoint(run_dir: Path) -> Path | None:
-    """The checkpoint mmengine's ``last_checkpoint`` pointer names, looked up inside ``run_dir`` first (the pointer
-    holds an absolute path, stale once a sweep folder is moved or copied), then where it points, then the newest
-    ``*.pth`` of the run directory."""
-    pointer = run_dir / LAST_CHECKPOINT
-    if pointer.is_file():
-        local = run_dir / Path(pointer.read_text().strip()).name
-        if local.is_file():
-            return local
-    found = last_checkpoint(run_dir)
-    if found is not None:
-        return found
-    candidates = sorted(run_dir.glob("*.pth"), key=lambda p: p.stat().st_mtime)
-    return candidates[-1] if candidates else None
-
-
-def first_test_items(dataset: Any, count: int = IMAGES_PER_DATASET) -> list[dict]:
-    """The items of the ``count`` first names in sorted order."""
-    pairs = getattr(dataset, "pairs", None)
-    if pairs is not None:
-        indexed = [(pair.name, i) for i, pair in enumerate(pairs)]
-    else:
-        indexed = [(str(dataset[i]["data_samples"]["name"]), i) for i in range(len(dataset))]
-    return [dataset[i] for _, i in sorted(indexed)[:count]]
-
-
-def to_array(image: torch.Tensor) -> np.ndarray:
-    return image.detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy().astype(np.float32)
+#: the sample layout of :mod:`llie.sweep.samples` (not imported: that package loads the training stack)
+SAMPLES_DIR = "samples"
+MANIFEST = "samples.json"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @dataclass
-class MethodOutputs:
-    outputs: list[np.ndarray]
-    prior_identity: str | None = None
-    prior_maps: list[np.ndarray] | None = None
+class Samples:
+    """One cell's saved samples of one evaluation set."""
+
+    folder: Path
+    names: list[str]
+    files: list[str]
+    prior: str | None
+
+    def image(self, kind: str, index: int) -> np.ndarray | None:
+        path = self.folder / kind / self.files[index]
+        if not path.is_file():
+            return None
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
 
 
-def run_method(cfg: Any, checkpoint: Path, lows: list[torch.Tensor], device: torch.device) -> MethodOutputs:
-    """The enhanced images (and the prior's argmax maps, if it has logits) of one trained model."""
-    from ..engine.training import load_trained_model
-
-    model = load_trained_model(cfg, checkpoint).to(device)
-    outputs, maps, identity = [], [], None
-    with torch.no_grad():
-        for low in lows:
-            batch = low.unsqueeze(0).to(device)
-            outputs.append(to_array(model(batch, mode="tensor")[0]))
-            if getattr(model, "image_prior", None) is None:
-                continue
-            features = model.prior_features(batch)
-            if features is not None and features.logits is not None:
-                maps.append(segmentation_colours(features.logits, low.shape[-2], low.shape[-1]))
-        if maps:
-            identity = model.image_prior.identity()
-    del model
-    gc.collect()
-    return MethodOutputs(outputs, identity, maps or None)
+def read_samples(run_dir: Path, dataset: str) -> Samples | None:
+    """The samples a cell saved for ``dataset`` (None when it saved none or the manifest is unreadable)."""
+    folder = Path(run_dir) / SAMPLES_DIR / _UNSAFE.sub("_", dataset)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+        images = manifest["images"]
+        names, files = [str(i["name"]) for i in images], [str(i["file"]) for i in images]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return Samples(folder, names, files, manifest.get("prior")) if files else None
 
 
-def compose_grid(titles: list[str], rows: list[list[np.ndarray]], row_names: list[str],
+def compose_grid(titles: list[str], rows: list[list[np.ndarray | None]], row_names: list[str],
                  tile_height: int = TILE_HEIGHT) -> Image.Image:
-    """Tiles (``H×W×3`` floats in [0, 1]) under a header of column titles; see the module docstring for sizes."""
+    """Tiles (``H×W×3`` floats in [0, 1]; None leaves the tile blank) under a header of column titles; see the module
+    docstring for sizes."""
     first = rows[0][0]
     tile_w = max(1, round(first.shape[1] * tile_height / first.shape[0]))
     width = PAD + len(titles) * (tile_w + PAD)
@@ -121,9 +83,10 @@ def compose_grid(titles: list[str], rows: list[list[np.ndarray]], row_names: lis
     for r, (panels, name) in enumerate(zip(rows, row_names)):
         top = HEADER + PAD + r * (tile_height + PAD)
         for c, panel in enumerate(panels):
-            tile = Image.fromarray((np.clip(panel, 0, 1) * 255 + 0.5).astype(np.uint8))
             left = PAD + c * (tile_w + PAD)
-            canvas.paste(tile.resize((tile_w, tile_height), Image.BICUBIC), (left, top))
+            if panel is not None:
+                tile = Image.fromarray((np.clip(panel, 0, 1) * 255 + 0.5).astype(np.uint8))
+                canvas.paste(tile.resize((tile_w, tile_height), Image.BICUBIC), (left, top))
             if c == 0:
                 label = _fit(name, draw, font, tile_w - 4)
                 box = draw.textbbox((left + 2, top + tile_height - 16), label, font=font)
@@ -132,69 +95,69 @@ def compose_grid(titles: list[str], rows: list[list[np.ndarray]], row_names: lis
     return canvas
 
 
-def dataset_grid(members: list[tuple[str, Path]], count: int, notes: list[str], device: torch.device
+def dataset_grid(members: list[tuple[str, Path]], dataset: str, notes: list[str]
                  ) -> tuple[Image.Image, list[str]] | None:
-    """The grid of one dataset from ``(row label, run dir)`` pairs; None when no method could be loaded."""
-    from ..config import load_config
-    from ..engine.builders import build_dataset
-
-    items: list[dict] | None = None
-    methods: list[tuple[str, MethodOutputs]] = []
-    for label, run_dir in members:
-        try:
-            cfg = load_config(run_dir / "config.yaml")
-            checkpoint = find_checkpoint(run_dir)
-            if checkpoint is None:
-                raise FileNotFoundError(f"no checkpoint in {run_dir}")
-            if items is None:
-                items = first_test_items(build_dataset(cfg, "test"), count)
-            methods.append((label, run_method(cfg, checkpoint, [it["inputs"] for it in items], device)))
-        except Exception as exc:  # one broken cell should not sink the whole report
-            notes.append(f"image grid: left out {label} ({run_dir}): {type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else ''}")
-    if not methods or not items:
+    """The grid of one evaluation set from ``(row label, run dir)`` pairs; None when no method saved samples."""
+    methods = [(label, read_samples(run_dir, dataset)) for label, run_dir in members]
+    missing = [label for label, samples in methods if samples is None]
+    if missing:
+        notes.append(f"image grid {dataset}: no saved sample images for {', '.join(missing)} (cells save them in "
+                     f"<run dir>/{SAMPLES_DIR}/ while evaluating, unless the sweep says report: {{samples: 0}}; "
+                     f"cells evaluated by an older llie have none)")
+    methods = [(label, samples) for label, samples in methods if samples is not None]
+    if not methods:
         return None
-    priors: dict[str, list[np.ndarray]] = {}
-    for _, out in methods:
-        if out.prior_identity is not None and out.prior_identity not in priors:
-            priors[out.prior_identity] = out.prior_maps or []
-    titles = ["input", *[label for label, _ in methods], "GT",
-              *[f"prior: {identity.split('(')[0]}" for identity in priors]]
-    rows, names = [], []
-    for i, item in enumerate(items):
-        rows.append([to_array(item["inputs"]), *[out.outputs[i] for _, out in methods],
-                     to_array(item["data_samples"]["gt"]), *[maps[i] for maps in priors.values()]])
-        names.append(str(item["data_samples"]["name"]))
-    return compose_grid(titles, rows, names), names
+    first = methods[0][1]
+    priors: dict[str, Samples] = {}
+    for _, samples in methods:
+        if samples.prior and samples.prior not in priors:
+            priors[samples.prior] = samples
+    titles = ["input", *[label for label, _ in methods], "GT", *[f"prior: {p.split('(')[0]}" for p in priors]]
+    rows = []
+    for i, name in enumerate(first.names):
+        outputs = []
+        for label, samples in methods:
+            index = samples.names.index(name) if name in samples.names else None
+            outputs.append(None if index is None else samples.image("output", index))
+            if outputs[-1] is None:
+                notes.append(f"image grid {dataset}: {label} has no output image for {name}")
+        prior_maps = [p.image("prior", p.names.index(name)) if name in p.names else None for p in priors.values()]
+        rows.append([first.image("input", i), *outputs, first.image("gt", i), *prior_maps])
+    if rows[0][0] is None:
+        notes.append(f"image grid {dataset}: the input images are missing in {first.folder}")
+        return None
+    return compose_grid(titles, rows, first.names), first.names
 
 
-def grid_members(cells: pd.DataFrame, sweep_dir: Path, dataset: str) -> list[tuple[str, Path]]:
-    """(row label, run dir) of the smallest-seed cell of each row on ``dataset``, rows in label order."""
-    part = cells[cells["dataset"] == dataset].sort_values(["seed", "cell_id"])
-    chosen = part.drop_duplicates("row", keep="first")
-    rows = sorted(chosen["row"], key=lambda r: (r.casefold(), r))
-    by_row = dict(zip(chosen["row"], chosen["cell_id"]))
-    return [(r, sweep_dir / str(by_row[r])) for r in rows]
+def grid_members(cells: pd.DataFrame, sweep_dir: Path, column: str, rows: list[str]) -> list[tuple[str, Path]]:
+    """(row label, run dir) of the smallest-seed cell of each row in results column ``column``, in ``rows`` order."""
+    part = cells[cells["column"] == column].sort_values(["seed", "cell_id"])
+    chosen = dict(part.drop_duplicates("row", keep="first")[["row", "cell_id"]].itertuples(index=False))
+    return [(r, sweep_dir / str(chosen[r])) for r in rows if r in chosen]
 
 
-def write_grids(sweep_dir: str | Path, cells: pd.DataFrame, out_dir: str | Path, *,
-                count: int = IMAGES_PER_DATASET, notes: list[str] | None = None) -> list[tuple[str, Path, list[str]]]:
-    """One ``grid_<dataset>.png`` per dataset in ``out_dir``; returns (dataset label, path, image names)."""
+def write_grids(sweep_dir: str | Path, cells: pd.DataFrame, out_dir: str | Path, *, rows: list[str],
+                labels: dict[str, str], notes: list[str] | None = None) -> list[tuple[str, Path, list[str]]]:
+    """One ``grid_<column>.png`` per results column in ``out_dir``; returns (column label, path, image names).
+
+    ``cells``: columns ``cell_id``, ``row``, ``column`` (results column key), ``dataset`` (the evaluation set whose
+    samples to show) and ``seed``; ``labels`` maps column keys to their labels, in the order the grids are made."""
     notes = notes if notes is not None else []
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     written = []
-    for dataset in sorted(cells["dataset"].unique(), key=dataset_sort_key):
-        result = dataset_grid(grid_members(cells, Path(sweep_dir), dataset), count, notes, device)
+    for column, label in labels.items():
+        part = cells[cells["column"] == column]
+        if part.empty:
+            continue
+        dataset = str(part["dataset"].iloc[0])
+        result = dataset_grid(grid_members(cells, Path(sweep_dir), column, rows), dataset, notes)
         if result is None:
-            notes.append(f"image grid for {dataset}: no method could be loaded")
+            notes.append(f"image grid for {label}: no method has saved sample images")
             continue
         image, names = result
-        path = Path(out_dir) / f"grid_{_safe(dataset)}.png"
+        path = Path(out_dir) / f"grid_{_UNSAFE.sub('_', column)}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        image.save(path)
-        written.append((dataset_label(dataset), path, names))
+        tmp = path.with_name(f".{path.name}.tmp")
+        image.save(tmp, format="PNG")
+        tmp.replace(path)
+        written.append((label, path, names))
     return written
-
-
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)

@@ -1,12 +1,14 @@
 """Which row the ablation table subtracts: chosen by ``--reference KEY=VALUE``, else by the sweep file's
 ``reference`` mapping (``<sweep_dir>/sweep.json`` or ``sweep.yaml``), else the row with the most priors switched on.
 
-Keys are store columns: ``method`` or an overridden dotted key such as ``model.image_prior.type``. Values match
-as text, case-insensitively, or as equal YAML values (``true`` = ``True``, ``1`` = ``1.0``). When several rows match,
-the one with the most priors on wins, then the first in table order. A prior counts as on when a key column whose
-name contains ``prior`` holds a value other than empty, ``none``/``null``/``false``/``off`` or ``No…Prior``.
-An explicit ``--reference`` that matches nothing is an error; a sweep-file reference that matches nothing in one
-settings group falls back to the default there (the reason is printed beside the table).
+Keys are store columns: ``method`` or an overridden dotted key such as ``model.image_prior.type``; the sweep's own
+``experiment.method`` names the ``method`` column (the sweep stores that key as the method label, not as a key
+column of its own). Values match as text, case-insensitively, or as equal YAML values (``true`` = ``True``, ``1`` =
+``1.0``). When several rows match, the one with the most priors on wins, then the first in table order (the
+sweep file's order). A prior counts as on when a key column whose name contains ``prior`` holds a value other than
+empty, ``none``/``null``/``false``/``off`` or ``No…Prior``. An explicit ``--reference`` that matches nothing is
+an error; a sweep-file reference that matches nothing in one settings group falls back to the default there (the
+reason is printed beside the table).
 """
 from __future__ import annotations
 
@@ -17,10 +19,11 @@ import yaml
 
 from ..errors import ConfigError, LLIEError
 from .aggregate import Summary
+from .sweep_facts import read_facts
 
-#: what the sweep leaves in its directory (the runner writes sweep.json; a copied sweep file also works)
-SWEEP_FILES = ("sweep.json", "sweep.yaml")
 _OFF = {"", "none", "null", "false", "off", "0", "no"}
+#: config keys the store keeps under another column name
+STORE_COLUMNS = {"experiment.method": "method"}
 
 
 def parse_reference(pairs: list[str] | None) -> dict[str, Any]:
@@ -36,20 +39,7 @@ def parse_reference(pairs: list[str] | None) -> dict[str, Any]:
 
 def sweep_reference(sweep_dir: str | Path) -> dict[str, Any] | None:
     """The ``reference`` mapping the sweep recorded in its directory (``sweep.json``, else ``sweep.yaml``), if any."""
-    for name in SWEEP_FILES:
-        path = Path(sweep_dir) / name
-        if not path.is_file():
-            continue
-        try:
-            data = yaml.safe_load(path.read_text()) or {}  # JSON is YAML
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: syntax error: {str(exc).splitlines()[0]}") from None
-        section = data.get("sweep", data) if isinstance(data, dict) else {}
-        reference = section.get("reference") if isinstance(section, dict) else None
-        if reference is not None and not isinstance(reference, dict):
-            raise ConfigError(f"{path}: reference must be a mapping of KEY: VALUE, got {type(reference).__name__}")
-        return {str(k).lstrip("+"): v for k, v in reference.items()} if reference else None
-    return None
+    return read_facts(sweep_dir).reference or None
 
 
 def same_value(stored: str, wanted: Any) -> bool:
@@ -91,13 +81,19 @@ def _most_priors(summary: Summary, rows: list[str]) -> str:
     return max(rows, key=lambda r: (priors_on(summary, r), -rows.index(r)))
 
 
+def store_column(key: str, columns: Any) -> str:
+    """The results column a reference key is matched against (``experiment.method`` → ``method``)."""
+    return key if key in columns else STORE_COLUMNS.get(key, key)
+
+
 def matching_rows(summary: Summary, wanted: dict[str, Any], origin: str) -> list[str]:
-    unknown = [k for k in wanted if k not in summary.keys.columns]
+    columns = {k: store_column(k, summary.keys.columns) for k in wanted}
+    unknown = [k for k, column in columns.items() if column not in summary.keys.columns]
     if unknown:
         raise LLIEError(f"{origin}: unknown key(s) {', '.join(unknown)}; the results have "
                         f"{', '.join(summary.keys.columns)}")
     return [r for r in summary.rows
-            if all(same_value(str(summary.keys.at[r, k]), v) for k, v in wanted.items())]
+            if all(same_value(str(summary.keys.at[r, columns[k]]), v) for k, v in wanted.items())]
 
 
 def choose_reference(summary: Summary, explicit: dict[str, Any] | None, from_sweep: dict[str, Any] | None

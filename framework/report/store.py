@@ -20,16 +20,23 @@ CSV = "results.csv"
 REQUIRED = ("method", "dataset", "seed", "metric", "value", "protocol", "gt_mean")
 #: columns of the store schema that are not override keys, with the type each is coerced to
 SCHEMA: dict[str, str] = {
-    "sweep": "str", "cell_id": "str", "method": "str", "dataset": "str", "seed": "int", "metric": "str",
-    "value": "float", "protocol": "str", "gt_mean": "bool", "crop_border": "int", "y_channel": "bool",
+    "sweep": "str", "cell_id": "str", "method": "str", "dataset": "str", "train_dataset": "str",
+    "extra_eval": "bool", "seed": "int", "metric": "str", "value": "float", "higher_is_better": "bool",
+    "protocol": "str", "gt_mean": "bool", "crop_border": "int", "y_channel": "bool",
     "n_images": "int", "params": "float", "trainable_params": "float", "flops_g": "float",
-    "train_time_s": "float", "eval_time_s": "float", "finished_at": "str",
+    "train_time_s": "float", "eval_time_s": "float", "peak_rss_mib": "float", "run_dir_bytes": "float",
+    "finished_at": "str",
 }
-#: defaults for optional schema columns an older or hand-made store may lack
-DEFAULTS = {"crop_border": 0, "y_channel": False, "params": float("nan"), "flops_g": float("nan"),
-            "finished_at": ""}
+#: defaults for optional schema columns an older or hand-made store may lack (``train_dataset`` defaults to
+#: ``dataset``, ``higher_is_better`` to true unless the metric is in :data:`LOWER_IS_BETTER`)
+DEFAULTS = {"extra_eval": False, "crop_border": 0, "y_channel": False,
+            "params": float("nan"), "trainable_params": float("nan"), "flops_g": float("nan"),
+            "train_time_s": float("nan"), "eval_time_s": float("nan"), "peak_rss_mib": float("nan"),
+            "run_dir_bytes": float("nan"), "finished_at": ""}
 
 _TRUE = {"true", "1", "yes", "y", "t"}
+#: metrics known to be better when lower, for stores without a ``higher_is_better`` column
+LOWER_IS_BETTER = ("niqe", "brisque", "lpips", "pi")
 
 
 def key_columns(frame: pd.DataFrame) -> list[str]:
@@ -91,6 +98,10 @@ def _read(sweep_dir: Path) -> pd.DataFrame:
 def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     """Coerce schema columns to their types, fill optional columns, make override values strings ('' = unset)."""
     out = frame.copy()
+    if "train_dataset" not in out.columns:
+        out["train_dataset"] = out["dataset"]
+    if "higher_is_better" not in out.columns:
+        out["higher_is_better"] = ~out["metric"].astype(str).str.lower().isin(LOWER_IS_BETTER)
     for column, default in DEFAULTS.items():
         if column not in out.columns:
             out[column] = default
@@ -110,6 +121,7 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     if "cell_id" not in out.columns:
         out["cell_id"] = out["method"] + "/" + out["dataset"] + "/" + out["seed"].astype(str)
     out["metric"] = out["metric"].str.lower()
+    out["train_dataset"] = out["train_dataset"].where(out["train_dataset"] != "", out["dataset"])
     return out.dropna(subset=["value"]).reset_index(drop=True)
 
 

@@ -4,13 +4,15 @@ A name ``N`` stands for ``experiments/_base_/datasets/N.yaml``; its ``data:`` se
 ``data:`` section whole, so one base config runs on every dataset. A path to a YAML file is accepted too, for
 datasets that live outside the repository: absolute, or relative to the sweep file's folder or the working directory
 (as ``sweep.base``). mmengine reads the file, so ``{{$LLIE_DATA:data}}`` environment placeholders resolve as in any
-config.
+config, and dataset roots may name the sample data folder as ``sample:<folder>`` (see
+:func:`llie.paths.resolve_data_path`).
 """
 from __future__ import annotations
 
 import copy
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from mmengine.config import Config
 

@@ -1,5 +1,6 @@
-"""Run one prepared cell: train → load the trained model → evaluate the test split under each protocol →
-``per_image.csv`` and ``metrics.json`` → rows into the results store → ``DONE``, written last.
+"""Run one prepared cell: train → load the trained model → evaluate the test split, then each extra evaluation set
+(``eval_datasets``), under each protocol, saving sample images of each (``samples/<dataset>/``) → ``per_image.csv``
+and ``metrics.json`` → rows into the results store → ``DONE``, written last.
 
 Everything a cell needs is in its run directory (``config.yaml`` + ``cell.json``, written by the sweep), so the same
 entry point serves every executor: in-process (:func:`run_cell`), one process per cell
@@ -138,7 +139,8 @@ def _record_attempt(run_dir: Path) -> None:
 
 def _per_image_csv(rows: list[dict]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, ["name", "psnr", "ssim", "protocol", "gt_mean", "crop_border", "y_channel"])
+    writer = csv.DictWriter(out, ["name", "psnr", "ssim", "protocol", "gt_mean", "crop_border", "y_channel",
+                                  "dataset"])
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
@@ -167,10 +169,36 @@ def _config(info: dict, plain: dict, run_dir: Path):
     return Config(plain, filename=info.get("base") or str(run_dir / "cell_config.yaml"))
 
 
-def compute_cell(run_dir: Path, info: dict, plain: dict, *, progress: bool = True) -> dict:
-    """Train and evaluate one cell; writes ``per_image.csv`` and ``metrics.json`` and returns the metrics."""
+def evaluate_sets(cfg: Any, model: Any, info: dict, run_dir: Path, *, progress: bool = True
+                  ) -> tuple[list[dict], list[dict]]:
+    """(results, per-image rows) of the cell's test split and then each available extra evaluation set, under every
+    protocol; the first ``info['samples']`` images of each set are saved for reports (:mod:`llie.sweep.samples`)."""
     from ..engine.builders import build_dataset
     from ..engine.runner import evaluate
+    from .eval_sets import open_eval_sets
+    from .samples import DEFAULT_SAMPLES, sample_dir, write_samples
+
+    own = info["dataset"]
+    sets = [(own, False, build_dataset(cfg, "test"))]
+    sets += [(name, True, dataset) for name, dataset in open_eval_sets(info.get("eval_datasets") or [], own)]
+    results, per_image = [], []
+    for name, extra, dataset in sets:
+        for protocol in info.get("protocols") or [{}]:
+            start = time.perf_counter()
+            res = evaluate(cfg, model, dataset, run_dir / "eval", progress=progress, **protocol)
+            settings = {"protocol": res.protocol, "gt_mean": res.gt_mean,
+                        "crop_border": res.crop_border, "y_channel": res.y_channel}
+            results.append({"dataset": name, "extra_eval": extra, **settings, "n_images": res.n_images,
+                            "psnr": res.psnr, "ssim": res.ssim, "eval_time_s": time.perf_counter() - start})
+            per_image += [{"name": row["name"], "psnr": row["psnr"], "ssim": row["ssim"], **settings,
+                           "dataset": name} for row in res.per_image]
+        write_samples(model, dataset, sample_dir(run_dir, name), int(info.get("samples", DEFAULT_SAMPLES)),
+                      dataset_name=name)
+    return results, per_image
+
+
+def compute_cell(run_dir: Path, info: dict, plain: dict, *, progress: bool = True) -> dict:
+    """Train and evaluate one cell; writes ``per_image.csv`` and ``metrics.json`` and returns the metrics."""
     from ..engine.training import load_trained_model, train
     from ..plugin_door import ensure_plugins_loaded
 
@@ -187,17 +215,7 @@ def compute_cell(run_dir: Path, info: dict, plain: dict, *, progress: bool = Tru
         model = load_trained_model(cfg, trained.checkpoint)
         params, trainable = count_params(model)
         flops = count_gflops(model)
-        dataset = build_dataset(cfg, "test")
-        results, per_image = [], []
-        for protocol in info.get("protocols") or [{}]:
-            start = time.perf_counter()
-            res = evaluate(cfg, model, dataset, run_dir / "eval", progress=progress, **protocol)
-            settings = {"protocol": res.protocol, "gt_mean": res.gt_mean,
-                        "crop_border": res.crop_border, "y_channel": res.y_channel}
-            results.append({**settings, "n_images": res.n_images, "psnr": res.psnr, "ssim": res.ssim,
-                            "eval_time_s": time.perf_counter() - start})
-            per_image += [{"name": row["name"], "psnr": row["psnr"], "ssim": row["ssim"], **settings}
-                          for row in res.per_image]
+        results, per_image = evaluate_sets(cfg, model, info, run_dir, progress=progress)
     write_atomic(run_dir / PER_IMAGE_FILE, _per_image_csv(per_image))
     metrics = {key: info[key] for key in ("sweep", "cell_id", "method", "dataset", "seed", "overrides", "columns")}
     metrics.update(params=params, trainable_params=trainable, flops_g=_json_number(flops), train_time_s=train_time,

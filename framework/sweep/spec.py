@@ -10,9 +10,12 @@ A sweep file holds one ``sweep:`` mapping::
       include: [{model.enhancer: {type: GammaCorrection}}]   # extra override sets, added as they are
       exclude: [{model.enhancer.depth: 3}]         # drop grid/zip combinations matching every pair given
       datasets: [synthetic]                        # short names (experiments/_base_/datasets/<name>.yaml)
+      eval_datasets: [lol_sample]                  # extra evaluation sets: every trained model is also scored there
       seeds: [0]
       overrides: {train.max_iters: 200}            # applied to every cell, before the cell's own overrides
       reference: {model.enhancer.depth: 3}         # the ablation table's reference row (read by reports)
+      baselines: [Gamma (auto)]                    # methods listed last in reports (training-free rows always are)
+      report: {samples: 3}                         # sample images per evaluation set saved for the image grids
       protocols: [{protocol: retinexformer, gt_mean: false}]  # default: the base config's eval settings
       executor: {type: local, workers: 1}          # or {type: slurm, partition: gpu, time_min: 60, ...}
 
@@ -35,6 +38,8 @@ from ..config import apply_overrides, load_config, to_plain
 from ..errors import ConfigError, did_you_mean
 from ..paths import CONFIG_ROOT, shipped_config
 from .datasets import data_section, dataset_file
+from .eval_sets import EvalSet, parse_eval_sets
+from .samples import DEFAULT_SAMPLES
 
 #: Keys a cell may not vary (they have their own sweep field or would clash with a results-table column).
 RESERVED_KEYS = {"seed": "use sweep.seeds", "data": "use sweep.datasets (or vary data.<key>)"}
@@ -44,8 +49,9 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SWEEP_FIELDS: dict[str, tuple[type, ...]] = {
     "name": (str,), "description": (str,), "base": (str,), "grid": (dict,), "zip": (list,), "include": (list,),
     "exclude": (list,), "datasets": (list,), "seeds": (list,), "overrides": (dict,), "reference": (dict,),
-    "protocols": (list,), "executor": (dict,),
+    "protocols": (list,), "executor": (dict,), "eval_datasets": (list,), "baselines": (list,), "report": (dict,),
 }
+_REPORT_FIELDS: dict[str, tuple[type, ...]] = {"samples": (int,)}
 _EXECUTOR_FIELDS: dict[str, tuple[type, ...]] = {
     "type": (str,), "workers": (int,),
     "partition": (str,), "time_min": (int,), "gpus_per_node": (int,), "cpus_per_task": (int,),
@@ -130,6 +136,9 @@ class SweepSpec:
     protocols: list[ProtocolSpec] = field(default_factory=list)
     executor: ExecutorSpec = field(default_factory=ExecutorSpec)
     description: str = ""
+    eval_sets: list[EvalSet] = field(default_factory=list)
+    baselines: list[str] = field(default_factory=list)
+    samples: int = DEFAULT_SAMPLES
 
     def varied_keys(self) -> list[str]:
         """Plain dotted keys the cells differ in (grid, zip, include), in file order, without duplicates."""
@@ -167,7 +176,8 @@ class SweepSpec:
         """The plain facts reports need (written to ``work_dirs/<sweep>/sweep.json``)."""
         return {"name": self.name, "file": str(self.path), "base": str(self.base), "description": self.description,
                 "varied_keys": self.varied_keys(), "reference": {plain_key(k): v for k, v in self.reference.items()},
-                "datasets": list(self.datasets), "seeds": list(self.seeds),
+                "datasets": list(self.datasets), "eval_datasets": [s.name for s in self.eval_sets],
+                "seeds": list(self.seeds), "baselines": list(self.baselines), "samples": self.samples,
                 "protocols": [p.kwargs() for p in self.protocols]}
 
 
@@ -360,11 +370,21 @@ def load_sweep(path: str | Path, *, check_keys: bool = True) -> SweepSpec:
     overrides = raw.get("overrides", {})
     for key in overrides:
         _check_key_name(key, "sweep.overrides", path)
+    baselines = raw.get("baselines", [])
+    if not all(isinstance(b, str) and b for b in baselines):
+        raise ConfigError(f"{path}: sweep.baselines must be a list of method labels, got {baselines!r}")
+    report = raw.get("report", {})
+    _check_fields(report, _REPORT_FIELDS, "sweep.report", path)
+    if report.get("samples", DEFAULT_SAMPLES) < 0:
+        raise ConfigError(f"{path}: sweep.report.samples must be >= 0 (0 saves no sample images), "
+                          f"got {report['samples']}")
     spec = SweepSpec(path=path, name=name, base=resolve_base(raw["base"], path), grid=grid, zip=groups,
                      include=include, exclude=exclude, datasets=list(datasets), seeds=list(seeds),
                      overrides=dict(overrides), reference=dict(raw.get("reference", {})),
                      protocols=_parse_protocols(raw.get("protocols", []), path),
-                     executor=_parse_executor(raw.get("executor", {}), path), description=raw.get("description", ""))
+                     executor=_parse_executor(raw.get("executor", {}), path), description=raw.get("description", ""),
+                     eval_sets=parse_eval_sets(raw.get("eval_datasets", []), str(path)), baselines=list(baselines),
+                     samples=report.get("samples", DEFAULT_SAMPLES))
     varied = spec.varied_keys()
     for key in spec.reference:
         if plain_key(key) not in varied:

@@ -1,7 +1,11 @@
 """The results store: one tidy table per sweep, ``work_dirs/<sweep>/results.parquet`` (and ``results.csv``).
 
 One row per (cell, dataset, seed, metric, protocol, gt_mean) — see :data:`FIXED_COLUMNS` — plus one string column
-per config key the sweep varies, named exactly as the dotted key. Every row derives from one cell's ``metrics.json``
+per config key the sweep varies, named exactly as the dotted key. ``dataset`` is where the number was measured:
+the cell's own test split (``train_dataset`` equal, ``extra_eval`` false) or an extra evaluation set of the sweep
+(``extra_eval`` true; ``train_dataset`` names the data the model was trained on). ``higher_is_better`` says which
+way the metric points (:data:`HIGHER_IS_BETTER`), so reports never rank a lower-is-better metric such as NIQE as if
+it were PSNR. Every row derives from one cell's ``metrics.json``
 (:func:`rows_from_metrics`), so the table can always be rebuilt from the run directories (:func:`rebuild`).
 
 Writes are atomic and serialised: under an exclusive lock (``.results.lock``) the whole new table is written to a
@@ -25,7 +29,8 @@ from .locks import exclusive
 PARQUET = "results.parquet"
 CSV = "results.csv"
 LOCK = ".results.lock"
-METRIC_NAMES = ("psnr", "ssim")
+#: the metrics a cell's results may carry, and which way each is better
+HIGHER_IS_BETTER: dict[str, bool] = {"psnr": True, "ssim": True, "niqe": False}
 
 #: Text columns that may hold missing values: pandas 3's "str" keeps them missing (NaN); pandas 2's would write 'None'.
 TEXT = "str" if int(pd.__version__.split(".")[0]) >= 3 else "object"
@@ -33,8 +38,9 @@ TEXT = "str" if int(pd.__version__.split(".")[0]) >= 3 else "object"
 #: (``off``, ``exact``, ``window``, ``+float16``: :func:`llie.cache.settings.fidelity_label`); missing for cells
 #: finished before it was recorded.
 FIXED_COLUMNS: dict[str, str] = {
-    "sweep": "str", "cell_id": "str", "method": "str", "dataset": "str", "seed": "int64", "metric": "str",
-    "value": "float64", "protocol": "str", "gt_mean": "bool", "crop_border": "int64", "y_channel": "bool",
+    "sweep": "str", "cell_id": "str", "method": "str", "dataset": "str", "train_dataset": "str",
+    "extra_eval": "bool", "seed": "int64", "metric": "str", "value": "float64", "higher_is_better": "bool",
+    "protocol": "str", "gt_mean": "bool", "crop_border": "int64", "y_channel": "bool",
     "n_images": "int64", "params": "int64", "trainable_params": "int64", "flops_g": "float64",
     "train_time_s": "float64", "eval_time_s": "float64", "prior_cache_mode": TEXT, "finished_at": "str",
 }
@@ -48,14 +54,16 @@ def _number(value: Any) -> float:
 def rows_from_metrics(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     """The store rows of one finished cell, from its ``metrics.json`` content."""
     common = {"sweep": metrics["sweep"], "cell_id": metrics["cell_id"], "method": metrics["method"],
-              "dataset": metrics["dataset"], "seed": int(metrics["seed"]),
+              "train_dataset": metrics["dataset"], "seed": int(metrics["seed"]),
               "params": int(metrics["params"]), "trainable_params": int(metrics["trainable_params"]),
               "flops_g": _number(metrics.get("flops_g")), "train_time_s": _number(metrics.get("train_time_s")),
               "prior_cache_mode": metrics.get("prior_cache_mode"), "finished_at": metrics["finished_at"]}
     rows = []
     for result in metrics["results"]:
-        for metric in METRIC_NAMES:
-            row = {**common, "metric": metric, "value": _number(result[metric]), "protocol": result["protocol"],
+        where = {"dataset": result.get("dataset", metrics["dataset"]), "extra_eval": bool(result.get("extra_eval"))}
+        for metric in (m for m in HIGHER_IS_BETTER if m in result):
+            row = {**common, **where, "metric": metric, "value": _number(result[metric]),
+                   "higher_is_better": HIGHER_IS_BETTER[metric], "protocol": result["protocol"],
                    "gt_mean": bool(result["gt_mean"]), "crop_border": int(result.get("crop_border", 0)),
                    "y_channel": bool(result.get("y_channel", False)), "n_images": int(result["n_images"]),
                    "eval_time_s": _number(result.get("eval_time_s"))}

@@ -90,11 +90,3 @@ def test_cli_report_writes_everything_and_fails_in_one_line(tmp_path, capsys):
     assert main(["report", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "llie sweep" in err
-
-
-def test_store_without_psnr_or_ssim_is_a_clear_error(tmp_path):
-    from llie.report import build_report
-
-    sweep = write_store(tmp_path / "demo", make_results().assign(metric="lpips"))
-    with pytest.raises(LLIEError, match="no PSNR/SSIM"):
-        build_report(sweep, tmp_path / "out", images=False)

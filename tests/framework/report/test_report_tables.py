@@ -78,7 +78,8 @@ def test_markdown_cells_show_mean_std_and_marks_best_and_second_per_column(repor
     for (protocol, gt_mean), (caption, rows) in zip(SETTINGS, tables):
         assert f"protocol {protocol}" in caption and ("GT-mean" in caption) == gt_mean
         methods = [r[0] for r in rows]
-        assert methods == sorted(METHODS, key=str.casefold)
+        # no sweep.json: the reference (the row with the most priors on) first, then by label
+        assert methods == ["DeepSPG", "Base_50%&co", "U-Net"]
         column = 1
         for dataset in sorted(DATASETS, key=lambda d: ["lolv1", "synthetic"].index(d)):
             for metric in ("psnr", "ssim"):
@@ -128,12 +129,12 @@ def test_latex_is_structurally_sound_and_escapes_names(report):
         positions = [body.index(r"\toprule"), body.index(r"\midrule"), body.index(r"\bottomrule"),
                      body.index(r"\end{tabular}")]
         assert positions == sorted(positions)
-        assert r"\begin{tabular}{lccccrr}" in body
+        assert r"\begin{tabular}{lccccrrr}" in body  # 2 datasets × PSNR/SSIM, trainable, frozen, FLOPs
         rows = body[body.index(r"\midrule") + len(r"\midrule"):body.index(r"\bottomrule")].strip().splitlines()
         assert len(rows) == len(METHODS)
         for row in rows:
             assert row.endswith(r"\\")
-            assert len(re.findall(r"(?<!\\)&", row)) == 6  # 7 columns
+            assert len(re.findall(r"(?<!\\)&", row)) == 7  # 8 columns
         assert r"Base\_50\%\&co" in body
         assert body.count(r"\textbf{") >= 4 and body.count(r"\underline{") >= 4
     assert "±" not in tex and r"$\pm$" in tex
@@ -244,12 +245,26 @@ def test_one_method_label_with_different_overrides_becomes_two_rows():
     assert not summary.notes  # not mistaken for repeated measurements
 
 
-def test_params_and_flops_columns_only_when_measured(tmp_path):
+def test_params_are_split_into_trainable_and_frozen_and_flops_shown_only_when_measured():
     summary = summarise(make_results(flops=False), "demo")[0]
     table = comparison_table(summary)
-    assert "Params (M)" in table.columns and "FLOPs (G)" not in table.columns
+    assert "Trainable (M)" in table.columns and "Frozen (M)" in table.columns
+    assert "Params (M)" not in table.columns and "FLOPs (G)" not in table.columns
+    deepspg = table.data[table.data["method"] == "DeepSPG"]
+    assert deepspg["trainable_m"].item() == pytest.approx(0.4) and deepspg["frozen_m"].item() == pytest.approx(2.1)
+    unet = table.data[table.data["method"] == "U-Net"]
+    assert unet["trainable_m"].item() == pytest.approx(0.5) and unet["frozen_m"].item() == 0
+    from llie.report.formats import markdown
+    deepspg_line = next(line for line in markdown(table).splitlines() if line.startswith("| DeepSPG"))
+    assert deepspg_line.endswith("| 0.40 | 2.10 |")
+    assert "Trainable (M)" not in ablation_table(summary, "DeepSPG").columns
+
+
+def test_a_store_without_trainable_counts_shows_total_params():
+    summary = summarise(make_results().drop(columns="trainable_params"), "demo")[0]
+    table = comparison_table(summary)
+    assert "Params (M)" in table.columns and "Trainable (M)" not in table.columns
     assert table.data.loc[table.data["method"] == "DeepSPG", "params_m"].item() == pytest.approx(2.5)
-    assert "Params (M)" not in ablation_table(summary, "DeepSPG").columns
 
 
 def test_loaded_store_keeps_override_columns_as_text(tmp_path):

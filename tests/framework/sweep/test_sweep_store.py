@@ -127,3 +127,24 @@ def test_sigkill_during_append_keeps_every_finished_row(tmp_path):
     assert len(after) == 8 and not after.duplicated(["cell_id", "metric", "protocol"]).any()
     pd.testing.assert_frame_equal(after[after["cell_id"] == "a"].reset_index(drop=True), before)
     assert not list(tmp_path.glob(".*.tmp"))  # and cleans up the dead writer's temporary file
+
+
+def test_an_extra_evaluation_set_is_stored_under_its_own_name():
+    cell = metrics("a")
+    cell["results"].append({"dataset": "lol_sample", "extra_eval": True, "protocol": "retinexformer",
+                            "gt_mean": False, "n_images": 5, "psnr": 15.0, "ssim": 0.7, "eval_time_s": 0.3})
+    rows = pd.DataFrame(rows_from_metrics(cell))
+    extra = rows[rows["dataset"] == "lol_sample"]
+    assert len(extra) == 2 and extra["extra_eval"].all() and (extra["train_dataset"] == "synthetic").all()
+    assert extra.set_index("metric")["value"].to_dict() == {"psnr": 15.0, "ssim": 0.7}
+    own = rows[rows["dataset"] == "synthetic"]
+    assert len(own) == 4 and not own["extra_eval"].any()  # results without a dataset are the cell's own
+
+
+def test_each_metric_row_says_which_way_is_better():
+    cell = metrics("a")
+    cell["results"] = [{"dataset": "dicm", "extra_eval": True, "protocol": "niqe", "gt_mean": False,
+                        "n_images": 4, "niqe": 4.2, "eval_time_s": 1.0}]
+    (row,) = rows_from_metrics(cell)  # a no-reference set: NIQE only, no PSNR/SSIM rows
+    assert row["metric"] == "niqe" and row["value"] == 4.2 and row["higher_is_better"] is False
+    assert all(r["higher_is_better"] for r in rows_from_metrics(metrics("b")))
