@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -260,6 +262,20 @@ def weights_digest(path: str | os.PathLike[str], length: int = 12) -> str:
     return _digest_memo[key][:length]
 
 
+_random_init_expected: ContextVar[bool] = ContextVar("llie_random_init_expected", default=False)
+
+
+@contextmanager
+def random_init_expected(expected: bool = True) -> Iterator[None]:
+    """Within the block a ``pretrained: null`` is not warned about: the caller loads every weight afterwards (e.g.
+    from a file written by ``llie export``), so the random initialisation never reaches an output."""
+    token = _random_init_expected.set(expected)
+    try:
+        yield
+    finally:
+        _random_init_expected.reset(token)
+
+
 def load_pretrained(module: nn.Module, pretrained: str | os.PathLike[str] | None, *, what: str,
                     keep_prefix: str | None = None, drop_prefixes: Iterable[str] = (),
                     adapt: Callable[[StateDict], StateDict] | None = None, strict: bool = True) -> str:
@@ -275,7 +291,8 @@ def load_pretrained(module: nn.Module, pretrained: str | os.PathLike[str] | None
 
     resolved = resolve_weights(pretrained, what=what)
     if resolved is None:
-        log.warning("%s is null: %s keeps its RANDOM initialisation (no pretrained weights loaded)",
+        notice = log.debug if _random_init_expected.get() else log.warning
+        notice("%s is null: %s keeps its RANDOM initialisation (no pretrained weights loaded)",
                     what, type(module).__name__)
         return "random"
     pretrained = resolved

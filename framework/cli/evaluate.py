@@ -1,4 +1,4 @@
-"""``llie eval CONFIG --checkpoint CKPT [--pairs LOW HIGH] [--protocol P] [--gt-mean] [--json OUT] [--skip-bad-pairs]``.
+"""``llie eval [CONFIG] --checkpoint CKPT [--pairs LOW HIGH] [--protocol P] [--gt-mean] [--json OUT] [--skip-bad-pairs]``.
 
 A bad image stops the evaluation with one line naming the file, and no JSON is written; ``--skip-bad-pairs`` leaves
 such pairs out of the means instead (each logged, and named again at the end).
@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="PSNR/SSIM of a checkpoint on the config's test split or on a folder of pairs")
-    add_config_args(p)
-    p.add_argument("--checkpoint", required=True, help="checkpoint written by llie train")
+    add_config_args(p, optional=True)
+    p.add_argument("--checkpoint", required=True,
+                   help="checkpoint written by llie train, or a file written by llie export (CONFIG then optional)")
     p.add_argument("--pairs", nargs=2, metavar=("LOW_DIR", "HIGH_DIR"), help="evaluate on these folders (paired by stem)")
     p.add_argument("--protocol", choices=["retinexformer", "basicsr"], help="metric protocol (default: config's eval)")
     p.add_argument("--gt-mean", action="store_true", default=None, help="scale outputs to the GT mean first")

@@ -1,4 +1,4 @@
-"""``llie`` — the command line: train, eval, enhance, plugins, demo (and later sweep, report, bench).
+"""``llie`` — the command line: train, eval, enhance, export, plugins, demo (and later sweep, report, bench).
 
 Every expected failure is an :class:`~llie.errors.LLIEError`; it is printed as one line and the exit status is
 2. Anything else is a bug and keeps its traceback.
@@ -16,9 +16,9 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _add_commands(sub: argparse._SubParsersAction) -> None:
-    from . import bench, demo, enhance, evaluate, plugins, report, sweep, train
+    from . import bench, demo, enhance, evaluate, export, plugins, report, sweep, train
 
-    for module in (train, evaluate, enhance, sweep, report, bench, plugins, demo):
+    for module in (train, evaluate, enhance, export, sweep, report, bench, plugins, demo):
         module.add_parser(sub)
 
 

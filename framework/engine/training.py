@@ -10,7 +10,9 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import set_random_seed
 
+from ..checkpoints import random_init_expected
 from ..errors import CheckpointError
+from .export import exported_config
 from .builders import build_dataset, build_model, section
 from .frozen_parts import FROZEN_PARTS_KEY, load_checkpoint_into, trained_state
 from .resume import LAST_CHECKPOINT, last_checkpoint, repair_checkpoint_pointers, write_pointer
@@ -100,7 +102,8 @@ def _train_once(cfg: Config, work_dir: Path, *, resume: bool, progress: bool, mo
 def load_trained_model(cfg: Config, checkpoint: str | Path) -> Any:
     """Build ``cfg``'s model and load weights from ``checkpoint`` (weights-only; key mismatches named)."""
     seed_everything(cfg)
-    model = build_model(cfg)
+    with random_init_expected(exported_config(checkpoint) is not None):  # an exported file holds every weight
+        model = build_model(cfg)
     if not model.state_dict():  # training-free (e.g. gamma correction): nothing to load, but the file must exist
         if not Path(checkpoint).is_file():
             raise CheckpointError(f"model checkpoint not found: {checkpoint}")
