@@ -1,4 +1,5 @@
-"""``llie eval [CONFIG] --checkpoint CKPT [--pairs LOW HIGH] [--protocol P] [--gt-mean] [--json OUT] [--skip-bad-pairs]``.
+"""``llie eval [CONFIG] --checkpoint CKPT [--pairs LOW HIGH] [--protocol P] [--gt-mean] [--json OUT]
+[--skip-bad-pairs]``; CONFIG may be omitted when CKPT is a file written by ``llie export``.
 
 A bad image stops the evaluation with one line naming the file, and no JSON is written; ``--skip-bad-pairs`` leaves
 such pairs out of the means instead (each logged, and named again at the end).

@@ -27,5 +27,6 @@ def run(args: argparse.Namespace) -> int:
     check_output_file(args.out)  # before the model is built: a typo in OUT must not cost the load
     out = export_model(cfg, args.source, args.out)
     size = out.stat().st_size / 2**20
-    print(f"wrote {out} ({size:.1f} MiB: weights + config); use it as: llie enhance --checkpoint {out} INPUT OUTPUT_DIR")
+    print(f"wrote {out} ({size:.1f} MiB: weights + config); use it as: "
+          f"llie enhance --checkpoint {out} INPUT OUTPUT_DIR")
     return 0

@@ -96,8 +96,8 @@ def config_for_export(path: str | os.PathLike[str], exported: dict, config: str 
     else:
         given = load_config(config, overrides)
         plain, source = to_plain(given._cfg_dict), str(given.filename)
-        differs = first_difference(without_weight_files(exported.get("model")), without_weight_files(plain.get("model")),
-                                   "model")
+        differs = first_difference(without_weight_files(exported.get("model")),
+                                   without_weight_files(plain.get("model")), "model")
         if differs is not None:
             raise ConfigError(f"{source}: {differs} differs from the model exported in '{path}'; omit CONFIG to use "
                               f"the exported config, or export the model again with this config")

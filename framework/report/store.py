@@ -23,7 +23,8 @@ SCHEMA: dict[str, str] = {
     "sweep": "str", "cell_id": "str", "method": "str", "dataset": "str", "seed": "int", "metric": "str",
     "value": "float", "protocol": "str", "gt_mean": "bool", "crop_border": "int", "y_channel": "bool",
     "n_images": "int", "params": "float", "trainable_params": "float", "flops_g": "float",
-    "train_time_s": "float", "eval_time_s": "float", "finished_at": "str",
+    "train_time_s": "float", "eval_time_s": "float", "peak_rss_mib": "float", "run_dir_bytes": "float",
+    "finished_at": "str",
 }
 #: defaults for optional schema columns an older or hand-made store may lack
 DEFAULTS = {"crop_border": 0, "y_channel": False, "params": float("nan"), "flops_g": float("nan"),

@@ -32,7 +32,8 @@ FIXED_COLUMNS: dict[str, str] = {
     "sweep": "str", "cell_id": "str", "method": "str", "dataset": "str", "seed": "int64", "metric": "str",
     "value": "float64", "protocol": "str", "gt_mean": "bool", "crop_border": "int64", "y_channel": "bool",
     "n_images": "int64", "params": "int64", "trainable_params": "int64", "flops_g": "float64",
-    "train_time_s": "float64", "eval_time_s": "float64", "finished_at": "str",
+    "train_time_s": "float64", "eval_time_s": "float64", "peak_rss_mib": "float64", "run_dir_bytes": "float64",
+    "finished_at": "str",
 }
 #: Text columns that may hold missing values: pandas 3's "str" keeps them missing (NaN); pandas 2's would write 'None'.
 TEXT = "str" if int(pd.__version__.split(".")[0]) >= 3 else "object"
@@ -49,6 +50,8 @@ def rows_from_metrics(metrics: dict[str, Any]) -> list[dict[str, Any]]:
               "dataset": metrics["dataset"], "seed": int(metrics["seed"]),
               "params": int(metrics["params"]), "trainable_params": int(metrics["trainable_params"]),
               "flops_g": _number(metrics.get("flops_g")), "train_time_s": _number(metrics.get("train_time_s")),
+              "peak_rss_mib": _number(metrics.get("peak_rss_mib")),
+              "run_dir_bytes": _number(metrics.get("run_dir_bytes")),
               "finished_at": metrics["finished_at"]}
     rows = []
     for result in metrics["results"]:
