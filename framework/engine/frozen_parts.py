@@ -53,14 +53,14 @@ def rebuilt_parts(model: nn.Module) -> dict[str, nn.Module]:
 
 
 def state_hash(part: nn.Module) -> str:
-    """Hash of every tensor of ``part`` (see :func:`llie.cache.keys.weights_hash`), memoised while none of them is
+    """sha256 of every tensor of ``part`` (see :func:`llie.cache.keys.weights_hash`), memoised while none of them is
     replaced or changed in place (tensor version counters), so saving every N iterations hashes a prior once."""
     from ..cache.keys import weights_hash
 
     stamp = tuple((k, v.data_ptr(), v._version, str(v.device)) for k, v in part.state_dict().items())
     memo = part.__dict__.get("_llie_state_hash")
     if memo is None or memo[0] != stamp:
-        memo = (stamp, weights_hash(part))
+        memo = (stamp, weights_hash(part, algorithm="sha256"))
         part.__dict__["_llie_state_hash"] = memo
     return memo[1]
 

@@ -15,22 +15,18 @@ from llie.engine.resume import last_checkpoint
 from llie.engine.runner import build_train_runner
 from llie.engine.training import load_trained_model, seed_everything, train
 from llie.errors import CheckpointError
+from test_training import TINY
 
 PRIOR = {"type": "HRNetPrior", "variant": "tiny", "num_classes": 4, "pretrained": None}
 TEXT = {"type": "CLIPTextPrior", "model": "llie-tiny-clip", "pretrained": None}
+#: the tiny training config of test_training with both priors, a prior-aware enhancer and the losses that use them
 PRIORED = {
-    "seed": 0,
+    **copy.deepcopy(TINY),
     "model": {"image_prior": PRIOR, "text_prior": TEXT,
               "enhancer": {"type": "SemanticAwareEnhancer", "base_channels": 4, "levels": 1, "sem_scales": [1, 2],
                            "block_type": "conv"},
               "losses": [{"type": "PixelLoss"}, {"type": "SemanticLoss", "weight": 1.0},
                          {"type": "MultimodalLoss", "weight": 0.1}]},
-    "data": {"batch_size": 2,
-             "train": {"type": "SyntheticPairs", "split": "train", "image_size": 32, "variants_per_image": 1,
-                       "crop_size": 16},
-             "val": {"type": "SyntheticPairs", "split": "test", "image_size": 32, "variants_per_image": 1}},
-    "train": {"max_iters": 4, "val_interval": 4, "checkpoint_interval": 2, "log_interval": 1,
-              "optimizer": {"type": "AdamW", "lr": 0.01}},
 }
 
 
