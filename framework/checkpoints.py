@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,14 +80,14 @@ def _not_a_torch_file(path: Path, what: str) -> CheckpointError | None:
     return CheckpointError(f"{what}: '{path}' is not a PyTorch checkpoint; {hint}")
 
 
-def _torch_load(path: Path, what: str) -> Any:
+def _torch_load(path: Path, what: str, mmap: bool = False) -> Any:
     import pickle
 
     problem = _not_a_torch_file(path, what)
     if problem is not None:
         raise problem
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as exc:
         raise CheckpointError(
             f"{what}: refused to load '{path}': {_unsafe_reason(exc)}; only plain tensor checkpoints are read "
@@ -137,11 +139,7 @@ def unwrap_state_dict(obj: Any, *, what: str, source: str | os.PathLike[str] = "
     return state
 
 
-def load_state_dict_file(path: str | os.PathLike[str], *, what: str) -> StateDict:
-    """Read a checkpoint file safely and return its ``name -> tensor`` mapping on the CPU.
-
-    ``what`` names the config key that gave the path (e.g. ``"SAMPrior.pretrained"``); every error repeats it.
-    """
+def _existing_file(path: str | os.PathLike[str], what: str) -> Path:
     file = Path(path).expanduser()
     if not file.is_file():
         reason = "is a directory" if file.is_dir() else "does not exist"
@@ -149,9 +147,26 @@ def load_state_dict_file(path: str | os.PathLike[str], *, what: str) -> StateDic
     if file.stat().st_size == 0:
         raise CheckpointError(f"{what}: checkpoint '{file}' is empty (0 bytes): an interrupted download or copy — "
                               f"fetch or save it again")
+    return file
+
+
+def read_checkpoint(path: str | os.PathLike[str], *, what: str, mmap: bool = False) -> Any:
+    """The whole object of a checkpoint file (weights-only unpickling, on the CPU), for callers that need more than
+    its weights (e.g. the record of the frozen parts a training checkpoint leaves out). ``mmap``: tensors are
+    mapped, not read — cheap when only the non-tensor entries are wanted."""
+    file = _existing_file(path, what)
     if file.suffix == ".safetensors":
-        return unwrap_state_dict(_safetensors_load(file, what), what=what, source=file)
-    return unwrap_state_dict(_torch_load(file, what), what=what, source=file)
+        return _safetensors_load(file, what)
+    return _torch_load(file, what, mmap=mmap)
+
+
+def load_state_dict_file(path: str | os.PathLike[str], *, what: str) -> StateDict:
+    """Read a checkpoint file safely and return its ``name -> tensor`` mapping on the CPU.
+
+    ``what`` names the config key that gave the path (e.g. ``"SAMPrior.pretrained"``); every error repeats it.
+    """
+    file = _existing_file(path, what)
+    return unwrap_state_dict(read_checkpoint(file, what=what), what=what, source=file)
 
 
 def strip_prefixes(state: Mapping[str, Tensor], prefixes: Iterable[str]) -> StateDict:
@@ -237,6 +252,20 @@ def weights_digest(path: str | os.PathLike[str], length: int = 12) -> str:
     return file_sha256(path)[:length]
 
 
+_random_init_expected: ContextVar[bool] = ContextVar("llie_random_init_expected", default=False)
+
+
+@contextmanager
+def random_init_expected(expected: bool = True) -> Iterator[None]:
+    """Within the block a ``pretrained: null`` is not warned about: the caller loads every weight afterwards (e.g.
+    from a file written by ``llie export``), so the random initialisation never reaches an output."""
+    token = _random_init_expected.set(expected)
+    try:
+        yield
+    finally:
+        _random_init_expected.reset(token)
+
+
 def load_pretrained(module: nn.Module, pretrained: str | os.PathLike[str] | None, *, what: str,
                     keep_prefix: str | None = None, drop_prefixes: Iterable[str] = (),
                     adapt: Callable[[StateDict], StateDict] | None = None, strict: bool = True) -> str:
@@ -252,7 +281,8 @@ def load_pretrained(module: nn.Module, pretrained: str | os.PathLike[str] | None
 
     resolved = resolve_weights(pretrained, what=what)
     if resolved is None:
-        log.warning("%s is null: %s keeps its RANDOM initialisation (no pretrained weights loaded)",
+        notice = log.debug if _random_init_expected.get() else log.warning
+        notice("%s is null: %s keeps its RANDOM initialisation (no pretrained weights loaded)",
                     what, type(module).__name__)
         return "random"
     pretrained = resolved

@@ -24,13 +24,14 @@ def content_hash(image: Tensor) -> str:
     return digest.hexdigest()
 
 
-def weights_hash(module: nn.Module) -> str:
+def weights_hash(module: nn.Module, algorithm: str = "blake2b") -> str:
     """Hex digest of every entry of ``module.state_dict()`` (names, dtypes, shapes, values).
 
     Hashing the live tensors rather than trusting a file digest also catches random initialisations (whose
-    identity says only ``@random``) and weights changed after loading.
+    identity says only ``@random``) and weights changed after loading. ``algorithm``: a :mod:`hashlib` name
+    (``sha256`` is the fastest on CPUs with SHA instructions); the default is the cache's key.
     """
-    digest = hashlib.blake2b(digest_size=16)
+    digest = hashlib.blake2b(digest_size=16) if algorithm == "blake2b" else hashlib.new(algorithm)
     for name, tensor in sorted(module.state_dict().items()):
         digest.update(name.encode())
         if not isinstance(tensor, Tensor):
@@ -38,7 +39,7 @@ def weights_hash(module: nn.Module) -> str:
             continue
         data = tensor.detach().to("cpu").contiguous()
         digest.update(f"{data.dtype}{tuple(data.shape)}".encode())
-        digest.update(data.reshape(-1).view(torch.uint8).numpy().tobytes() if data.numel() else b"")
+        digest.update(data.reshape(-1).view(torch.uint8).numpy() if data.numel() else b"")  # no copy
     return digest.hexdigest()
 
 

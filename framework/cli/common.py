@@ -15,8 +15,29 @@ log = logging.getLogger(__name__)
 DATA_SPLITS = ("train", "val", "test")
 
 
-def add_config_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("config", help="experiment YAML file")
+class _IntermixedParser(argparse.ArgumentParser):
+    """Reads options first, then every positional together: argparse alone assigns positionals chunk by chunk
+    between options, so an optional CONFIG followed by options and more positionals (``CONFIG --checkpoint C IN
+    OUT``) would be misread."""
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        if getattr(self, "_intermixing", False):
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
+def add_config_args(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
+    """``optional``: CONFIG may be omitted when ``--checkpoint`` is a file written by ``llie export``."""
+    if optional:
+        parser.__class__ = _IntermixedParser  # a subparser is made by its subparsers action: switch its parsing
+        parser.add_argument("config", nargs="?", help="experiment YAML file (optional with an exported checkpoint: "
+                                                      "its own config is used)")
+    else:
+        parser.add_argument("config", help="experiment YAML file")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value, e.g. --set train.max_iters=100 (repeatable; '+key=v' adds)")
 
@@ -29,11 +50,31 @@ def add_skip_bad_pairs_arg(parser: argparse.ArgumentParser) -> None:
 
 def resolve_config(args: argparse.Namespace) -> "Config":
     from ..config import load_config
+    from ..errors import ConfigError
 
-    cfg = load_config(args.config, args.overrides)
+    exported = _exported_config(args)
+    if exported is not None:
+        cfg = exported
+    elif args.config is None:
+        raise ConfigError("CONFIG is required unless --checkpoint is a file written by `llie export`")
+    else:
+        cfg = load_config(args.config, args.overrides)
     if getattr(args, "skip_bad_pairs", False):
         set_skip_bad_pairs(cfg)
     return cfg
+
+
+def _exported_config(args: argparse.Namespace) -> "Config | None":
+    """The config to use when ``--checkpoint`` is an exported file (see :mod:`llie.engine.export`), else None."""
+    checkpoint = getattr(args, "checkpoint", None)
+    if checkpoint is None:
+        return None
+    from ..engine.export import config_for_export, exported_config
+
+    exported = exported_config(checkpoint)
+    if exported is None:
+        return None
+    return config_for_export(checkpoint, exported, args.config, args.overrides)
 
 
 def set_skip_bad_pairs(cfg: "Config") -> list[str]:

@@ -21,6 +21,7 @@ COMMANDS = (
     "train",
     "evaluate",
     "enhance",
+    "export",
     "prior",
     "sweep",
     "report",

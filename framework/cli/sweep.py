@@ -1,7 +1,8 @@
 """``llie sweep FILE [--dry-run] [--work-dir work_dirs] [--workers N] [--no-prior-cache] [--set k=v]``.
 
 Runs every cell of an ablation sweep that is not DONE yet (rerunning resumes), then the results are in
-``<work-dir>/<sweep name>/results.parquet``. ``--dry-run`` lists the cells and their status without running.
+``<work-dir>/<sweep name>/results.parquet``. ``--dry-run`` lists the cells, their status and the disk each run dir
+will take (estimated from the config: checkpoints kept + logs) without running.
 """
 from __future__ import annotations
 
@@ -28,19 +29,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def print_plan(plan: "SweepPlan") -> None:
+def print_plan(plan: "SweepPlan", disk: "dict[str, int | None] | None" = None) -> None:
+    """The cells and their status; with ``disk`` (cell id → estimated run-dir bytes) a disk column and its total."""
     from rich.console import Console
     from rich.table import Table
 
+    from ..sweep.costs import human_bytes
+
     counts = ", ".join(f"{n} {s}" for s, n in sorted(plan.counts().items()))
-    table = Table(title=f"sweep {plan.spec.name}: {len(plan.cells)} cells ({counts}) in {plan.sweep_dir}")
-    for column in ("id", "method", "overrides", "dataset", "seed", "status"):
-        table.add_column(column, justify="right" if column == "seed" else "left")
+    caption = None
+    if disk is not None:
+        known = [disk[p.cell.cell_id] for p in plan.cells if disk.get(p.cell.cell_id) is not None]
+        todo = [disk[p.cell.cell_id] for p in plan.todo if disk.get(p.cell.cell_id) is not None]
+        caption = (f"disk (est.): {human_bytes(sum(known))} for the sweep, {human_bytes(sum(todo))} for the cells "
+                   f"not DONE (checkpoints kept + logs; the shared prior cache not included)")
+    table = Table(title=f"sweep {plan.spec.name}: {len(plan.cells)} cells ({counts}) in {plan.sweep_dir}",
+                  caption=caption)
+    columns = ("id", "method", "overrides", "dataset", "seed", "status") + (("disk (est.)",) if disk else ())
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("seed", "disk (est.)") else "left")
     for planned in plan.cells:
         cell = planned.cell
         style = STATUS_STYLE.get(planned.status, "")
-        table.add_row(cell.cell_id, cell.method, cell.describe_overrides(), cell.dataset, str(cell.seed),
-                      f"[{style}]{planned.status}[/{style}]" if style else planned.status)
+        row = [cell.cell_id, cell.method, cell.describe_overrides(), cell.dataset, str(cell.seed),
+               f"[{style}]{planned.status}[/{style}]" if style else planned.status]
+        table.add_row(*row, *((human_bytes(disk.get(cell.cell_id)),) if disk else ()))
     console = Console()
     (console if console.is_terminal else Console(width=200)).print(table)
 
@@ -55,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
     spec = load_sweep(args.sweep_file)
     plan = make_plan(spec, args.work_dir, extra_overrides=args.overrides, prior_cache=not args.no_prior_cache)
     if args.dry_run:
-        print_plan(plan)
+        from ..sweep.costs import estimate_cell_bytes
+
+        memo: dict[str, int | None] = {}
+        print_plan(plan, {p.cell.cell_id: estimate_cell_bytes(p.cell.config, memo) for p in plan.cells})
         return 0
     from ..sweep.launch import run_sweep
 

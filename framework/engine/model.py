@@ -66,6 +66,9 @@ class SemanticPriorModel(BaseModel):
         self.decomposer: Decomposer | None = _optional("decomposers", decomposer)
         self.image_prior: ImagePrior | None = build_frozen_part("image_priors", image_prior)
         self.text_prior: TextPrior | None = build_frozen_part("text_priors", text_prior)
+        #: what each prior slot was built from: a frozen prior is rebuilt from it instead of being stored in training
+        #: checkpoints (see llie.engine.frozen_parts)
+        self.part_configs: dict[str, Any] = {"image_prior": image_prior, "text_prior": text_prior}
         self.illumination_adjuster = _optional("illumination_adjusters", illumination_adjuster)
         self.enhancer: Enhancer = build("enhancers", enhancer)
         if self.image_prior is not None and self.enhancer.uses_prior:
@@ -84,6 +87,8 @@ class SemanticPriorModel(BaseModel):
         self.prior_feature_fn = None
 
     TRAINABLE_PARTS = ("decomposer", "illumination_adjuster", "enhancer")
+    #: the slots built by :func:`build_frozen_part`: when frozen, rebuilt from config + weights file rather than stored
+    REBUILT_PARTS = ("image_prior", "text_prior")
 
     def configure_stage(self, losses: list[str] | None = None, trainable: list[str] | None = None) -> None:
         """Restrict training to some loss terms and some parts (a coarse-to-fine stage). Frozen priors stay frozen."""

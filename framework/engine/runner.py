@@ -17,6 +17,7 @@ from ..cache import hook_from_config
 from ..config.tracking import visualizer_cfg
 from ..errors import ConfigError
 from .builders import build_dataset, build_metric, build_model, eval_loader_cfg, section, train_loader_cfg
+from .frozen_parts import FrozenPartsCheckpointHook
 from .perf import apply_model_options, default_device_type, optim_wrapper_cfg, performance_hooks
 from .progress import ProgressBarHook
 from .safe_checkpoint import WeightsOnlySafeCheckpointHook
@@ -93,7 +94,8 @@ class MetricsRecorderHook(Hook):
 
 
 def _hooks(cfg: Config, progress: bool) -> list:
-    hooks = [WeightsOnlySafeCheckpointHook(), ProgressBarHook(enabled=progress), MetricsRecorderHook()]
+    hooks = [FrozenPartsCheckpointHook(), WeightsOnlySafeCheckpointHook(), ProgressBarHook(enabled=progress),
+             MetricsRecorderHook()]
     cache = hook_from_config(cfg, default_root=Path(str(cfg.get("work_dir") or "work_dirs")) / "prior_cache")
     if cache is not None:  # frozen-prior features computed once per image and shared across runs
         hooks.append(cache)

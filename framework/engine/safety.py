@@ -10,9 +10,6 @@ from torch import nn
 
 from ..errors import LLIEError
 
-#: bytes per parameter in one checkpoint: weights + AdamW's two moments
-CHECKPOINT_BYTES_PER_PARAM = 4 * 3
-
 
 def unwritable_reason(folder: str | Path) -> str | None:
     """Why files cannot be created in ``folder`` (created if missing), or None when they can: a real probe file,
@@ -36,7 +33,9 @@ def check_output_dir(work_dir: str | Path, model: nn.Module | None = None, keep:
                         "choose another --work-dir or fix its permissions")
     if model is None:
         return
-    need = sum(p.numel() for p in model.parameters()) * CHECKPOINT_BYTES_PER_PARAM * (keep + 1)
+    from .footprint import checkpoint_bytes
+
+    need = checkpoint_bytes(model) * (keep + 1)  # frozen priors are not stored (llie.engine.frozen_parts)
     free = shutil.disk_usage(work_dir).free
     if free < need:
         raise LLIEError(f"not enough disk space in {work_dir}: {free / 2**20:.0f} MiB free, checkpoints need about "

@@ -83,7 +83,7 @@ def plan_stages(cfg: Config) -> list[Stage]:
             train["scheduler"]["T_max"] = iters
         validate(stage_plain, source)
         stages.append(Stage(i, str(raw.get("name", f"{i + 1}")), iters, raw.get("losses"), raw.get("trainable"),
-                            Config(stage_plain, filename=source)))
+                            Config(stage_plain, filename=cfg.filename)))  # None for a config built in memory
     return stages
 
 

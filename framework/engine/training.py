@@ -10,9 +10,11 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import set_random_seed
 
+from ..checkpoints import random_init_expected
 from ..errors import CheckpointError
-from ..checkpoints import load_into, load_state_dict_file
+from .export import exported_config
 from .builders import build_dataset, build_model, section
+from .frozen_parts import FROZEN_PARTS_KEY, load_checkpoint_into, trained_state
 from .resume import LAST_CHECKPOINT, last_checkpoint, repair_checkpoint_pointers, write_pointer
 from .safety import check_output_dir
 from .stages import Stage, mark_stage_done, plan_stages, stage_done
@@ -27,10 +29,12 @@ class TrainResult:
 
 
 def _save_untrained(model: Any, work_dir: Path) -> Path:
-    """Training-free models still get a checkpoint so eval/enhance treat every row alike (atomic write)."""
+    """Training-free models still get a checkpoint so eval/enhance treat every row alike (atomic write); like every
+    training checkpoint it leaves the frozen priors out (see :mod:`llie.engine.frozen_parts`)."""
     path = work_dir / "untrained.pth"
     tmp = path.with_suffix(".pth.tmp")
-    torch.save({"state_dict": model.state_dict(), "meta": {"iter": 0, "trainable": False}}, tmp)
+    state, records = trained_state(model)
+    torch.save({"state_dict": state, FROZEN_PARTS_KEY: records, "meta": {"iter": 0, "trainable": False}}, tmp)
     os.replace(tmp, path)
     write_pointer(work_dir / LAST_CHECKPOINT, path)
     return path
@@ -62,8 +66,7 @@ def _train_stages(stages: list[Stage], work_dir: Path, *, resume: bool, progress
         seed_everything(stage.cfg)
         model = build_model(stage.cfg)
         if previous is not None:
-            load_into(model, load_state_dict_file(previous, what=f"stage checkpoint {previous}"),
-                      what=f"stage checkpoint {previous}", strict=True)
+            load_checkpoint_into(model, previous, what="stage checkpoint")
         model.configure_stage(losses=stage.losses, trainable=stage.trainable)
         result = _train_once(stage.cfg, stage_dir, resume=resume, progress=progress, model=model)
         mark_stage_done(work_dir, stage)
@@ -99,12 +102,12 @@ def _train_once(cfg: Config, work_dir: Path, *, resume: bool, progress: bool, mo
 def load_trained_model(cfg: Config, checkpoint: str | Path) -> Any:
     """Build ``cfg``'s model and load weights from ``checkpoint`` (weights-only; key mismatches named)."""
     seed_everything(cfg)
-    model = build_model(cfg)
+    with random_init_expected(exported_config(checkpoint) is not None):  # an exported file holds every weight
+        model = build_model(cfg)
     if not model.state_dict():  # training-free (e.g. gamma correction): nothing to load, but the file must exist
         if not Path(checkpoint).is_file():
             raise CheckpointError(f"model checkpoint not found: {checkpoint}")
         return model.eval()
-    state = load_state_dict_file(checkpoint, what="model checkpoint")
-    load_into(model, state, what=f"checkpoint {checkpoint}", strict=True)
+    load_checkpoint_into(model, checkpoint, what="model checkpoint")
     model.eval()
     return model

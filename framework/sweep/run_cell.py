@@ -10,7 +10,8 @@ Crash safety, step by step: training resumes from the run dir's last checkpoint 
 detected and the pointer moved to the newest intact one); ``metrics.json`` is written atomically and, once there, is
 not recomputed; storing a cell replaces its rows, so a kill between storing and ``DONE`` leaves no duplicate; a cell
 with ``DONE`` is never run again. ``train_time_s`` is the wall time of the last training attempt (a resumed cell counts
-only the part after resuming); ``eval_time_s`` is per protocol.
+only the part after resuming); ``eval_time_s`` is per protocol; ``peak_rss_mib`` and ``run_dir_bytes`` are the cell's
+cost (see :mod:`llie.sweep.costs`).
 
 While a cell runs, it holds ``<run_dir>/.cell.lock``; a second runner of the same cell (an orphaned worker, a Slurm job
 still running after its sweep process was stopped) is refused and reported as ``busy``.
@@ -42,6 +43,7 @@ from ..cache.settings import CONFIG_KEY as CACHE_KEY
 from ..cache.settings import fidelity_label
 from ..engine.resume import last_checkpoint, repair_checkpoint_pointers
 from .cells import (CELL_LOCK, DONE, METRICS_FILE, PER_IMAGE_FILE, read_cell, write_atomic)
+from .costs import PeakRSS, run_dir_bytes
 from .locks import LockBusyError, exclusive
 
 ERROR_LOG = "error.log"
@@ -169,6 +171,11 @@ def _config(info: dict, plain: dict, run_dir: Path):
     return Config(plain, filename=info.get("base") or str(run_dir / "cell_config.yaml"))
 
 
+def _costs(run_dir: Path, rss: PeakRSS) -> dict:
+    """The cell's cost columns (see :mod:`llie.sweep.costs`): peak memory of its last attempt, bytes of its run dir."""
+    return {"peak_rss_mib": rss.mib, "run_dir_bytes": run_dir_bytes(run_dir)}
+
+
 def evaluate_sets(cfg: Any, model: Any, info: dict, run_dir: Path, *, progress: bool = True
                   ) -> tuple[list[dict], list[dict]]:
     """(results, per-image rows) of the cell's test split and then each available extra evaluation set, under every
@@ -206,7 +213,7 @@ def compute_cell(run_dir: Path, info: dict, plain: dict, *, progress: bool = Tru
     cfg = _config(info, plain, run_dir)
     repair_checkpoint_pointers(run_dir)
     _record_attempt(run_dir)
-    with isolated_mmengine_state():
+    with isolated_mmengine_state(), PeakRSS() as rss:
         start = time.perf_counter()
         trained = train(cfg, run_dir, resume=True, progress=progress)
         train_time = time.perf_counter() - start
@@ -219,7 +226,8 @@ def compute_cell(run_dir: Path, info: dict, plain: dict, *, progress: bool = Tru
     write_atomic(run_dir / PER_IMAGE_FILE, _per_image_csv(per_image))
     metrics = {key: info[key] for key in ("sweep", "cell_id", "method", "dataset", "seed", "overrides", "columns")}
     metrics.update(params=params, trainable_params=trainable, flops_g=_json_number(flops), train_time_s=train_time,
-                   val=trained.metrics, checkpoint=str(trained.checkpoint), results=results, finished_at=now_iso())
+                   val=trained.metrics, checkpoint=str(trained.checkpoint), results=results, finished_at=now_iso(),
+                   **_costs(run_dir, rss))
     # which prior features the cell trained and evaluated on (off / exact / window …), for the results table
     metrics["prior_cache_mode"] = fidelity_label(plain.get(CACHE_KEY))
     write_atomic(run_dir / METRICS_FILE, json.dumps(metrics, indent=2, default=str))

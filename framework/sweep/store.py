@@ -42,7 +42,8 @@ FIXED_COLUMNS: dict[str, str] = {
     "extra_eval": "bool", "seed": "int64", "metric": "str", "value": "float64", "higher_is_better": "bool",
     "protocol": "str", "gt_mean": "bool", "crop_border": "int64", "y_channel": "bool",
     "n_images": "int64", "params": "int64", "trainable_params": "int64", "flops_g": "float64",
-    "train_time_s": "float64", "eval_time_s": "float64", "prior_cache_mode": TEXT, "finished_at": "str",
+    "train_time_s": "float64", "eval_time_s": "float64", "peak_rss_mib": "float64", "run_dir_bytes": "float64",
+    "prior_cache_mode": TEXT, "finished_at": "str",
 }
 SORT_KEYS = ["cell_id", "dataset", "seed", "protocol", "gt_mean", "crop_border", "y_channel", "metric"]
 
@@ -57,6 +58,8 @@ def rows_from_metrics(metrics: dict[str, Any]) -> list[dict[str, Any]]:
               "train_dataset": metrics["dataset"], "seed": int(metrics["seed"]),
               "params": int(metrics["params"]), "trainable_params": int(metrics["trainable_params"]),
               "flops_g": _number(metrics.get("flops_g")), "train_time_s": _number(metrics.get("train_time_s")),
+              "peak_rss_mib": _number(metrics.get("peak_rss_mib")),
+              "run_dir_bytes": _number(metrics.get("run_dir_bytes")),
               "prior_cache_mode": metrics.get("prior_cache_mode"), "finished_at": metrics["finished_at"]}
     rows = []
     for result in metrics["results"]:

@@ -88,7 +88,7 @@ def _statuses(table_text: str) -> dict[str, str]:
     out = {}
     for line in table_text.splitlines():
         cells = [c.strip() for c in line.strip("│ ").split("│")]
-        if len(cells) == 6 and len(cells[0]) == 12 and cells[0] != "id":
+        if len(cells) >= 6 and len(cells[0]) == 12 and cells[0] != "id":
             out[cells[0]] = cells[5]
     return out
 
