@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         from ..sweep.costs import estimate_cell_bytes
 
         memo: dict[str, int | None] = {}
-        print_plan(plan, {p.cell.cell_id: estimate_cell_bytes(p.cell.config, memo) for p in plan.cells})
+        print_plan(plan, {p.cell.cell_id: estimate_cell_bytes(p.cell.config, memo, samples=spec.samples,
+                                                             eval_sets=spec.eval_sets) for p in plan.cells})
         return 0
     from ..sweep.launch import run_sweep
 

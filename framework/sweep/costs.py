@@ -20,6 +20,8 @@ kept, logs, per-image results (``metrics.json`` itself, written afterwards, is a
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import ctypes
 import gc
 import json
@@ -98,22 +100,72 @@ def run_dir_bytes(run_dir: str | os.PathLike[str]) -> int:
     return total
 
 
-def estimate_cell_bytes(config: dict, memo: dict[str, int | None] | None = None) -> int | None:
-    """Bytes a cell's run dir will hold once DONE (checkpoints kept + logs + result files), from its resolved
-    config; None when the model cannot be built (the run would fail and say why). ``memo`` shares the work between
-    cells that differ only in data or seed."""
+def estimate_cell_bytes(config: dict, memo: dict[str, int | None] | None = None, *, samples: int = 0,
+                        eval_sets: Sequence[Any] = ()) -> int | None:
+    """Bytes a cell's run dir will hold once DONE (checkpoints kept + logs + result files + the ``samples`` sample
+    images of its test split and of each extra evaluation set), from its resolved config; None when the model cannot
+    be built (the run would fail and say why). ``memo`` shares the work between cells that differ only in data or
+    seed."""
     from ..engine.footprint import CELL_FILES_BYTES, estimate_run
 
     key = json.dumps({k: config.get(k) for k in ("model", "train")}, sort_keys=True, default=str)
     if memo is not None and key in memo:
-        return memo[key]
+        run = memo[key]
+    else:
+        try:
+            run = estimate_run(config).total_bytes + CELL_FILES_BYTES
+        except Exception:  # a config error: the dry-run still lists the cell; running it reports the error
+            run = None
+        if memo is not None:
+            memo[key] = run
+    if run is None:
+        return None
+    splits = [(config.get("data") or {}).get("test") or (config.get("data") or {}).get("val") or {}]
+    splits += [_eval_split_or_empty(s) for s in eval_sets]
+    return run + sum(sample_bytes(split, samples, _has_class_map(config)) for split in splits)
+
+
+#: bytes per pixel of a saved sample PNG (natural 8-bit RGB images compress to about half of the raw 3 bytes)
+PNG_BYTES_PER_PIXEL = 1.5
+#: the image size assumed when a dataset config does not state one (the LOL benchmarks' 600×400)
+DEFAULT_IMAGE_PIXELS = 600 * 400
+
+
+def sample_bytes(split: dict, count: int, class_map: bool) -> int:
+    """Estimated bytes of ``count`` saved samples of an evaluation split: input, GT and output (+ the prior's class
+    map) PNGs; the image size comes from ``image_size`` / ``resize`` when the config has them."""
+    if count <= 0:
+        return 0
+    if isinstance(split.get("image_size"), int):
+        pixels = split["image_size"] ** 2
+    elif isinstance(split.get("resize"), (list, tuple)) and len(split["resize"]) == 2:
+        pixels = int(split["resize"][0]) * int(split["resize"][1])
+    else:
+        pixels = DEFAULT_IMAGE_PIXELS
+    count = min(count, _split_size(split) or count)
+    return int(count * (3 + class_map) * pixels * PNG_BYTES_PER_PIXEL)
+
+
+def _split_size(split: dict) -> int | None:
+    """Images in a generated split, when the config says (synthetic pairs: photos × variants)."""
+    if split.get("type") == "SyntheticPairs" and split.get("photos"):
+        return len(split["photos"]) * int(split.get("variants_per_image", 4))
+    return None
+
+
+def _has_class_map(config: dict) -> bool:
+    prior = (config.get("model") or {}).get("image_prior")
+    return isinstance(prior, dict) and str(prior.get("type", "none")).lower() not in ("none", "noprior")
+
+
+def _eval_split_or_empty(eval_set: Any) -> dict:
+    from .eval_sets import EvalSet, eval_split
+
     try:
-        estimate: int | None = estimate_run(config).total_bytes + CELL_FILES_BYTES
-    except Exception:  # a config error: the dry-run still lists the cell; running it reports the error
-        estimate = None
-    if memo is not None:
-        memo[key] = estimate
-    return estimate
+        entry = eval_set if isinstance(eval_set, EvalSet) else EvalSet(eval_set["name"], eval_set["file"])
+        return eval_split(entry)
+    except Exception:  # an unreadable set: the cell reports it when it runs
+        return {}
 
 
 def human_bytes(n: float | None) -> str:

@@ -65,7 +65,8 @@ def test_dry_run_estimate_is_within_the_stated_factor_of_the_run_dir(swept):
     memo: dict = {}
     for planned in plan.cells:
         actual = json.loads((planned.run_dir / "metrics.json").read_text())["run_dir_bytes"]
-        estimate = estimate_cell_bytes(planned.cell.config, memo)
+        estimate = estimate_cell_bytes(planned.cell.config, memo, samples=plan.spec.samples,
+                                       eval_sets=plan.spec.eval_sets)
         assert estimate is not None
         assert actual / FACTOR <= estimate <= actual * FACTOR, (planned.cell.method, estimate, actual)
 
