@@ -67,14 +67,10 @@ class SCI(PublishedEnhancer):
         if channels < 1 or repeats < 0:
             raise ConfigError(f"SCI needs channels >= 1 and repeats >= 0; got channels={channels}, repeats={repeats}")
         self.enhance = IlluminationEstimator(channels, repeats)
-        self._illumination: Tensor | None = None
         self.load_weights(pretrained, finetune, drop_prefixes=("calibrate.",))
 
     def forward(self, x: Tensor, prior: PriorFeatures | None = None, retinex: Retinex | None = None) -> Tensor:
         illumination = self.enhance(x)
-        self._illumination = illumination
+        self.remember(illumination=illumination)
         return torch.clamp(x / illumination, 0.0, 1.0)
-
-    def loss_outputs(self) -> dict[str, Tensor]:
-        return {} if self._illumination is None else {"illumination": self._illumination}
 

@@ -72,7 +72,6 @@ class CurveEnhancer(PublishedEnhancer):
         self.e_conv5 = conv(2 * width, width)
         self.e_conv6 = conv(2 * width, width)
         self.e_conv7 = conv(2 * width, curve_channels)
-        self._curves: Tensor | None = None
 
     def estimate(self, x: Tensor) -> Tensor:
         """Curve parameter maps of ``x``, in ``[−1, 1]``, at ``x``'s size."""
@@ -83,9 +82,6 @@ class CurveEnhancer(PublishedEnhancer):
         x5 = F.relu(self.e_conv5(torch.cat([x3, x4], dim=1)))
         x6 = F.relu(self.e_conv6(torch.cat([x2, x5], dim=1)))
         return torch.tanh(self.e_conv7(torch.cat([x1, x6], dim=1)))
-
-    def loss_outputs(self) -> dict[str, Tensor]:
-        return {} if self._curves is None else {CURVES_KEY: self._curves}
 
 
 class ZeroDCE(CurveEnhancer):
@@ -111,7 +107,7 @@ class ZeroDCE(CurveEnhancer):
 
     def forward(self, x: Tensor, prior: PriorFeatures | None = None, retinex: Retinex | None = None) -> Tensor:
         curves = self.estimate(x)
-        self._curves = curves
+        self.remember(**{CURVES_KEY: curves})
         return apply_curves(x, torch.split(curves, 3, dim=1))
 
 
@@ -166,5 +162,5 @@ class ZeroDCEPP(CurveEnhancer):
 
     def forward(self, x: Tensor, prior: PriorFeatures | None = None, retinex: Retinex | None = None) -> Tensor:
         alpha = self.full_size_curve_map(x)
-        self._curves = alpha
+        self.remember(**{CURVES_KEY: alpha})
         return apply_curves(x, [alpha] * self.iterations)

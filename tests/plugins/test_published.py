@@ -267,3 +267,16 @@ def test_sci_illumination_floor_and_ceiling():
         bright = model(x)
     assert torch.allclose(dark, torch.full_like(dark, 0.1), rtol=1e-4)
     assert torch.allclose(bright, x)
+
+
+@pytest.mark.parametrize("kind", sorted(REFERENCES))
+def test_copies_leave_the_last_maps_out(kind):
+    """An EMA hook deep-copies the model mid-training; the maps kept for the losses are non-leaf tensors."""
+    import copy
+
+    model = enhancer(kind, pretrained=None)
+    model(torch.rand(1, 3, 24, 24))
+    assert model.loss_outputs() and next(iter(model.loss_outputs().values())).grad_fn is not None
+    clone = copy.deepcopy(model)
+    assert clone.loss_outputs() == {} and model.loss_outputs()
+    assert all(torch.equal(a, b) for a, b in zip(clone.state_dict().values(), model.state_dict().values()))
