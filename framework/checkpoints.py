@@ -240,9 +240,27 @@ def load_into(module: nn.Module, state: Mapping[str, Tensor], *, what: str, stri
     if not report.clean:
         log.warning("%s: loading what fits %s: %s", what, type(module).__name__, report.describe())
     bad = {k for k, _, _ in report.mismatched}
-    module.load_state_dict({k: v for k, v in state.items() if k not in bad and k not in report.unexpected},
-                           strict=False)
+    fitting = {k: v for k, v in state.items() if k not in bad and k not in report.unexpected}
+    module.load_state_dict(fitting, strict=False)
+    setattr(module, LOADED_KEYS_ATTR, frozenset(getattr(module, LOADED_KEYS_ATTR, ())) | frozenset(fitting))
     return report
+
+
+#: attribute :func:`load_into` leaves on a module: the state-dict keys a file provided (see untrained_parameters)
+LOADED_KEYS_ATTR = "_llie_loaded_keys"
+
+
+def untrained_parameters(model: nn.Module) -> list[str]:
+    """Names of ``model``'s trainable parameters (``requires_grad``) that no loaded weights file provided.
+
+    Such a model is a random initialisation waiting for training: evaluating it without a trained checkpoint would
+    measure noise. Frozen parameters and parameters loaded from pretrained files (also when fine-tunable) do not count.
+    """
+    provided: set[str] = set()
+    for prefix, sub in model.named_modules():
+        keys = getattr(sub, LOADED_KEYS_ATTR, ())
+        provided.update(f"{prefix}.{k}" if prefix else k for k in keys)
+    return [name for name, p in model.named_parameters() if p.requires_grad and name not in provided]
 
 
 def weights_digest(path: str | os.PathLike[str], length: int = 12) -> str:

@@ -167,6 +167,12 @@ class Enhancer(nn.Module, abc.ABC):
         """Called once by the model before training with the image prior's layout, so prior-aware enhancers can
         build their projection layers. Default: nothing to do."""
 
+    def loss_outputs(self) -> dict[str, Tensor]:
+        """Intermediate maps of the last forward pass that losses may need, each ``B×C×H×W`` at the size of that
+        pass's input (e.g. Zero-DCE's curve maps under ``"curves"``). The model hands them to the losses as
+        :attr:`LossContext.enhancer_outputs`, cropped like the output. Default: none."""
+        return {}
+
     @abc.abstractmethod
     def forward(self, x: Tensor, prior: PriorFeatures | None = None, retinex: Retinex | None = None) -> Tensor: ...
 
@@ -177,7 +183,8 @@ class LossContext:
 
     low: the low-light input ``B×3×H×W``; retinex: its decomposition (or None); prior_features: the image prior's
     features of ``low`` (or None); image_prior / text_prior / decomposer: the model's modules (or None), so
-    semantic and multimodal losses can run them on the prediction.
+    semantic and multimodal losses can run them on the prediction; enhancer_outputs: the enhancer's
+    :meth:`Enhancer.loss_outputs` of this forward pass (e.g. curve maps for an illumination-smoothness term).
     """
 
     low: Tensor
@@ -186,15 +193,19 @@ class LossContext:
     image_prior: ImagePrior | None = None
     text_prior: TextPrior | None = None
     decomposer: Decomposer | None = None
+    enhancer_outputs: dict[str, Tensor] = field(default_factory=dict)
 
 
 class Loss(nn.Module, abc.ABC):
     """A weighted training term: ``forward(pred, target, ctx) -> scalar`` (already multiplied by ``weight``).
 
-    ``name`` is the key under which the term is logged (``loss_<name>``).
+    ``name`` is the key under which the term is logged (``loss_<name>``). ``needs_target`` is False for
+    zero-reference terms that judge the prediction against the input alone (they ignore ``target``), so they can
+    train on unpaired low-light images.
     """
 
     name: str = "loss"
+    needs_target: bool = True
 
     def __init__(self, weight: float = 1.0, name: str | None = None) -> None:
         super().__init__()

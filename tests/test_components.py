@@ -21,6 +21,10 @@ TINY = {
     "SemanticAwareEnhancer": {"base_channels": 8, "levels": 2, "sem_scales": [1, 2], "block_type": "conv"},
     "Retinexformer": {"n_feat": 8, "num_blocks": [1, 1, 1]},
     "RetinexNetDecomposer": {"channels": 8, "layers": 2},
+    # published enhancers default to their official weights; here their random (trainable) initialisation
+    "SCI": {"pretrained": None},
+    "ZeroDCE": {"pretrained": None},
+    "ZeroDCEPP": {"pretrained": None},
 }
 SHAPE = (2, 3, 32, 48)
 
@@ -98,13 +102,13 @@ def test_enhancer(name):
 
 @pytest.fixture(scope="module")
 def full_model():
-    """One model with every kind of part, so each loss sees the context it needs."""
+    """One model with every kind of part, so each loss sees the context it needs (Zero-DCE: curve maps too)."""
     return build("models", {
         "type": "SemanticPriorModel",
         "decomposer": {"type": "RetinexNetDecomposer", **TINY["RetinexNetDecomposer"]},
         "image_prior": {"type": "HRNetPrior", **TINY["HRNetPrior"]},
         "text_prior": {"type": "CLIPTextPrior", **TINY["CLIPTextPrior"]},
-        "enhancer": {"type": "UNet", "base_channels": 4, "depth": 1},
+        "enhancer": {"type": "ZeroDCE", "pretrained": None, "width": 4},
         "losses": [{"type": n} for n in names("losses")],
     })
 

@@ -1,4 +1,7 @@
-"""``llie enhance [CONFIG] --checkpoint CKPT INPUT OUTPUT_DIR`` — enhance one image or a folder, any size.
+"""``llie enhance [CONFIG] [--checkpoint CKPT] INPUT OUTPUT_DIR`` — enhance one image or a folder, any size.
+
+``--checkpoint`` is optional for training-free methods and published weights (see ``llie eval``); CONFIG may be
+omitted when CKPT is a file written by ``llie export``.
 
 Same-size images are batched; very large images can be tiled (``--tile``) with overlapping, smoothly blended tiles.
 A file that cannot be read is reported at the end (non-zero exit) after every good file is written.
@@ -20,10 +23,10 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("enhance", help="enhance an image or every image of a folder with a trained checkpoint")
+    p = sub.add_parser("enhance", help="enhance an image or every image of a folder with a trained or published model")
     add_config_args(p, optional=True)
-    p.add_argument("--checkpoint", required=True,
-                   help="checkpoint written by llie train, or a file written by llie export (CONFIG then optional)")
+    p.add_argument("--checkpoint", help="checkpoint written by llie train, or a file written by llie export (CONFIG "
+                                        "then optional); not needed for training-free methods and published weights")
     p.add_argument("input", help="an image file or a folder of images")
     p.add_argument("output_dir", help="where enhanced PNGs are written (same stem as the input)")
     p.add_argument("--batch", type=int, default=4, help="same-size images enhanced together (default 4)")

@@ -1,6 +1,10 @@
-"""``llie eval [CONFIG] --checkpoint CKPT [--pairs LOW HIGH] [--protocol P] [--gt-mean] [--json OUT]
-[--skip-bad-pairs]``; CONFIG may be omitted when CKPT is a file written by ``llie export``. ``--images DIR|NAME
-[--metrics niqe,...]`` scores an unpaired set with no-reference metrics instead (:mod:`llie.cli.evaluate_images`).
+"""``llie eval [CONFIG] [--checkpoint CKPT] [--pairs LOW HIGH] [--protocol P] [--gt-mean] [--json OUT]
+[--skip-bad-pairs]``; ``--images DIR|NAME [--metrics niqe,...]`` scores an unpaired set with no-reference metrics
+instead (:mod:`llie.cli.evaluate_images`).
+
+Without ``--checkpoint`` the model is evaluated as its config builds it: training-free methods and published weights
+(``pretrained:``) need none; a model with randomly initialised trainable parameters is refused in one line. CONFIG may
+be omitted when CKPT is a file written by ``llie export``.
 
 A bad image stops the evaluation with one line naming the file, and no JSON is written; ``--skip-bad-pairs`` leaves
 such pairs out of the means instead (each logged, and named again at the end).
@@ -25,11 +29,11 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="PSNR/SSIM of a checkpoint on the config's test split or on a folder of pairs; "
+    p = sub.add_parser("eval", help="PSNR/SSIM of a model on the config's test split or on a folder of pairs; "
                                     "no-reference metrics (NIQE) on an unpaired set")
     add_config_args(p, optional=True)
-    p.add_argument("--checkpoint", required=True,
-                   help="checkpoint written by llie train, or a file written by llie export (CONFIG then optional)")
+    p.add_argument("--checkpoint", help="checkpoint written by llie train, or a file written by llie export (CONFIG "
+                                        "then optional); not needed for training-free methods and published weights")
     p.add_argument("--pairs", nargs=2, metavar=("LOW_DIR", "HIGH_DIR"), help="evaluate on these folders (paired by stem)")
     p.add_argument("--protocol", choices=["retinexformer", "basicsr"], help="metric protocol (default: config's eval)")
     p.add_argument("--gt-mean", action="store_true", default=None, help="scale outputs to the GT mean first")

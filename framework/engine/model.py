@@ -136,8 +136,9 @@ class SemanticPriorModel(BaseModel):
             if retinex is None:
                 raise ConfigError("model.illumination_adjuster needs a model.decomposer (got none)")
             out = out * self.illumination_adjuster(retinex.illumination, padded)
+        extras = {key: crop_to(value, size) for key, value in self.enhancer.loss_outputs().items()}
         ctx = LossContext(low=padded, retinex=retinex, prior_features=prior, image_prior=self.image_prior,
-                          text_prior=self.text_prior, decomposer=self.decomposer)
+                          text_prior=self.text_prior, decomposer=self.decomposer, enhancer_outputs=extras)
         return crop_to(out, size), ctx
 
     def parse_losses(self, losses: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:

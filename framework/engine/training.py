@@ -10,10 +10,10 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import set_random_seed
 
-from ..checkpoints import random_init_expected
+from ..checkpoints import random_init_expected, untrained_parameters
 from ..errors import CheckpointError
-from .export import exported_config
 from .builders import build_dataset, build_model, section
+from .export import exported_config
 from .frozen_parts import FROZEN_PARTS_KEY, load_checkpoint_into, trained_state
 from .resume import LAST_CHECKPOINT, last_checkpoint, repair_checkpoint_pointers, write_pointer
 from .safety import check_output_dir
@@ -99,9 +99,23 @@ def _train_once(cfg: Config, work_dir: Path, *, resume: bool, progress: bool, mo
     return TrainResult(ckpt if ckpt is not None else work_dir, metrics)
 
 
-def load_trained_model(cfg: Config, checkpoint: str | Path) -> Any:
-    """Build ``cfg``'s model and load weights from ``checkpoint`` (weights-only; key mismatches named)."""
+def load_trained_model(cfg: Config, checkpoint: str | Path | None = None) -> Any:
+    """Build ``cfg``'s model and load weights from ``checkpoint`` (weights-only; key mismatches named).
+
+    Without a checkpoint the model is used as its config builds it (pretrained files loaded): fine for training-free
+    methods and published weights, refused with one line when trainable parameters would stay randomly initialised.
+    """
     seed_everything(cfg)
+    if checkpoint is None:
+        model = build_model(cfg)
+        untrained = untrained_parameters(model)
+        if untrained:
+            more = f", … {len(untrained) - 3} more" if len(untrained) > 3 else ""
+            raise CheckpointError(
+                f"{Path(cfg.filename or 'config').name}: a checkpoint is needed: {len(untrained)} trainable "
+                f"parameters come from no pretrained file ({', '.join(untrained[:3])}{more}); train the model with "
+                f"`llie train` and pass --checkpoint with the .pth file it wrote")
+        return model.eval()
     with random_init_expected(exported_config(checkpoint) is not None):  # an exported file holds every weight
         model = build_model(cfg)
     if not model.state_dict():  # training-free (e.g. gamma correction): nothing to load, but the file must exist

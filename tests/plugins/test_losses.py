@@ -19,8 +19,9 @@ from llie.plugins.retinex import MaxChannelDecomposer, RetinexNetDecomposer
 torch.set_num_threads(1)
 load_plugins()
 
-#: my losses, all of which read ``pred`` (DecompositionLoss does not, by design)
-READS_PRED = {"PixelLoss", "EdgeLoss", "SemanticLoss", "MultimodalLoss"}
+#: my losses, all of which read ``pred`` (DecompositionLoss and IlluminationSmoothnessLoss do not, by design)
+READS_PRED = {"PixelLoss", "EdgeLoss", "SemanticLoss", "MultimodalLoss", "SpatialConsistencyLoss",
+              "ExposureControlLoss", "ColorConstancyLoss"}
 
 
 # --------------------------------------------------------------------------------------------------- fakes
@@ -77,8 +78,9 @@ def images(seed: int = 0, size: int = 16) -> tuple[Tensor, Tensor]:
 
 def full_context(low: Tensor) -> LossContext:
     decomposer = RetinexNetDecomposer(channels=8, layers=1)
+    curves = torch.tanh(nn.Conv2d(3, 24, 3, padding=1)(low))  # Zero-DCE-like curve maps, for the smoothness term
     return LossContext(low=low, retinex=decomposer(low), image_prior=ConvPrior().freeze(), text_prior=LinearClip(),
-                       decomposer=decomposer)
+                       decomposer=decomposer, enhancer_outputs={"curves": curves})
 
 
 # --------------------------------------------------------------------------------------------------- registry
