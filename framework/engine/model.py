@@ -51,11 +51,12 @@ class SemanticPriorModel(BaseModel):
 
     1. ``retinex = decomposer(low)`` (absent: the enhancer sees ``low`` itself);
     2. ``prior = image_prior(low)`` — under ``no_grad`` when the prior is frozen;
-    3. ``out = enhancer(retinex.reflectance or low, prior, retinex)``;
+    3. ``out = enhancer(retinex.reflectance or low, prior, retinex)`` (+ ``low=low`` for enhancers that read it);
     4. with an illumination adjuster: ``out = out ⊙ adjuster(retinex.illumination, low)``.
 
     Losses (``mode='loss'``) are the configured terms, logged as ``loss_<name>``; ``mode='predict'`` returns one
-    dict per image with ``pred`` (clamped to [0,1]), ``gt`` and ``name`` for the metrics.
+    dict per image with ``pred`` (clamped to [0,1]), ``gt`` and ``name`` for the metrics, plus ``extras``
+    (``{name: float}``, the enhancer's :meth:`~llie.interfaces.Enhancer.diagnostics`) when the enhancer reports any.
     """
 
     def __init__(self, enhancer: dict, decomposer: Any = None, image_prior: Any = None, text_prior: Any = None,
@@ -125,7 +126,8 @@ class SemanticPriorModel(BaseModel):
         retinex: Retinex | None = self.decomposer(padded) if self.decomposer is not None else None
         prior = self.prior_features(padded, data_samples)
         x = retinex.reflectance if retinex is not None else padded
-        out = self.enhancer(x, prior, retinex)
+        extra = {"low": padded} if getattr(self.enhancer, "reads_low", False) else {}
+        out = self.enhancer(x, prior, retinex, **extra)
         if self.illumination_adjuster is not None:
             if retinex is None:
                 raise ConfigError("model.illumination_adjuster needs a model.decomposer (got none)")
@@ -147,6 +149,12 @@ class SemanticPriorModel(BaseModel):
                                      "saved checkpoint is kept (lower the learning rate or check the data)")
         return super().parse_losses(losses)
 
+    def _per_image_extras(self) -> dict[str, list[float]]:
+        """The enhancer's per-image diagnostics of the last forward, as plain floats."""
+        diagnostics = getattr(self.enhancer, "diagnostics", None)
+        found = diagnostics() if callable(diagnostics) else {}
+        return {key: value.detach().float().cpu().tolist() for key, value in found.items()}
+
     # ---- mmengine entry point --------------------------------------------------------------------------------
     def forward(self, inputs: Tensor, data_samples: dict | None = None, mode: str = "tensor") -> Any:
         names = list(data_samples["name"]) if data_samples and "name" in data_samples else None
@@ -167,6 +175,10 @@ class SemanticPriorModel(BaseModel):
             return {f"loss_{loss.name}": loss(out, gt, ctx) for loss in active}
         if mode == "predict":
             out = out.clamp(0.0, 1.0)
-            return [{"pred": out[i].detach(), "gt": gt[i], "name": names[i] if names else str(i)}
-                    for i in range(out.shape[0])]
+            samples = [{"pred": out[i].detach(), "gt": gt[i], "name": names[i] if names else str(i)}
+                       for i in range(out.shape[0])]
+            for key, values in self._per_image_extras().items():
+                for sample, value in zip(samples, values):
+                    sample.setdefault("extras", {})[key] = value
+            return samples
         raise ValueError(f"unknown mode '{mode}' (expected tensor, loss or predict)")
