@@ -134,9 +134,14 @@ def _record_attempt(run_dir: Path) -> None:
         f.write(json.dumps(line) + "\n")
 
 
+PER_IMAGE_COLUMNS = ["name", "psnr", "ssim", "protocol", "gt_mean", "crop_border", "y_channel"]
+
+
 def _per_image_csv(rows: list[dict]) -> str:
+    """The fixed columns, then any per-image extras the model reported (e.g. ``gate_s1``), in order of appearance."""
+    extras = list(dict.fromkeys(key for row in rows for key in row if key not in PER_IMAGE_COLUMNS))
     out = io.StringIO()
-    writer = csv.DictWriter(out, ["name", "psnr", "ssim", "protocol", "gt_mean", "crop_border", "y_channel"])
+    writer = csv.DictWriter(out, PER_IMAGE_COLUMNS + extras)
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
@@ -194,8 +199,7 @@ def compute_cell(run_dir: Path, info: dict, plain: dict, *, progress: bool = Tru
                         "crop_border": res.crop_border, "y_channel": res.y_channel}
             results.append({**settings, "n_images": res.n_images, "psnr": res.psnr, "ssim": res.ssim,
                             "eval_time_s": time.perf_counter() - start})
-            per_image += [{"name": row["name"], "psnr": row["psnr"], "ssim": row["ssim"], **settings}
-                          for row in res.per_image]
+            per_image += [{**row, **settings} for row in res.per_image]
     write_atomic(run_dir / PER_IMAGE_FILE, _per_image_csv(per_image))
     metrics = {key: info[key] for key in ("sweep", "cell_id", "method", "dataset", "seed", "overrides", "columns")}
     metrics.update(params=params, trainable_params=trainable, flops_g=_json_number(flops), train_time_s=train_time,
