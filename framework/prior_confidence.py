@@ -31,10 +31,8 @@ def feature_contrast(levels: list[tuple[int, Tensor]]) -> Tensor:
     """``[(stride, B×C×h×w), …]`` → ``Tensor[B]``: mean of ``std / rms`` over every channel of every level."""
     parts = []
     for _, level in levels:
-        flat = level.detach().float().flatten(2)
-        rms = flat.square().mean(dim=2).sqrt()
-        std = flat.std(dim=2, unbiased=False) if flat.shape[2] > 1 else torch.zeros_like(rms)
-        parts.append((std / rms.clamp_min(1e-12)).mean(dim=1))
+        var, mean = torch.var_mean(level.detach().float().flatten(2), dim=2, correction=0)
+        parts.append((var / (var + mean.square()).clamp_min(1e-24)).sqrt().mean(dim=1))  # std / rms
     return torch.stack(parts).mean(dim=0)
 
 
