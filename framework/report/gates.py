@@ -3,8 +3,8 @@
 Reads the ``per_image.csv`` of every cell: models with trust gates write one ``gate_s<scale>`` column per SEM scale
 and the statistics the gates saw (``input_brightness``, …); cells without such columns are skipped. The per-image
 rows repeat once per evaluation protocol with the same gate values, so only each image's first row is used.
-Figure ``gates_vs_brightness.png``: one panel per (method, scale), one dot per test image (colour = dataset), mean
-luminance of the low-light input on a log axis.
+Figure ``gates_vs_brightness.png``: one panel per (method, scale), one dot per test image and seed (colour = dataset,
+marker = seed), mean luminance of the low-light input on a log axis.
 """
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ def gate_scatter(gates: pd.DataFrame, path: Path) -> Path | None:
     rows = sorted(gates["row"].unique(), key=lambda r: (str(r).casefold(), str(r)))
     scales = sorted(gates["scale"].unique())
     datasets = sorted(gates["dataset"].unique())
+    gates = gates.assign(seed=gates["seed"].astype(str))
+    seeds = sorted(gates["seed"].unique(), key=lambda s: (len(s), s))
     palette = _palette(datasets)
     fig = _figure(3.4 * len(scales) + 1.6, 2.8 * len(rows))
     axes = fig.subplots(len(rows), len(scales), squeeze=False)
@@ -70,7 +72,7 @@ def gate_scatter(gates: pd.DataFrame, path: Path) -> Path | None:
                 ax.set_axis_off()
                 continue
             sns.scatterplot(data=data, x=BRIGHTNESS, y="gate", hue="dataset", hue_order=datasets, palette=palette,
-                            s=28, ax=ax, legend=(i == 0 and j == len(scales) - 1))
+                            style="seed", style_order=seeds, s=28, ax=ax, legend=(i == 0 and j == len(scales) - 1))
             if (data[BRIGHTNESS] > 0).all():
                 ax.set_xscale("log")
                 ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # 0.01, 0.02, 0.05, 0.1 …
