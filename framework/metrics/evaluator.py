@@ -57,8 +57,9 @@ class PairedImageMetric(BaseMetric):
                     scores[i] = (p, s)
         for index, sample in enumerate(samples):
             p, s = scores[index]
-            extras = {str(k): float(v) for k, v in (sample.get("extras") or {}).items()}
-            self.results.append({**extras, "name": str(sample["name"]), "psnr": p, "ssim": s})
+            row = {"name": str(sample["name"]), "psnr": p, "ssim": s}
+            extras = {str(k): float(v) for k, v in (sample.get("extras") or {}).items() if k not in row}
+            self.results.append({**row, **extras})
 
     @staticmethod
     def _checked(index: int, sample: Any) -> tuple[torch.Tensor, torch.Tensor]:
