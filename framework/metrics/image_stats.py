@@ -8,9 +8,10 @@ and cost a few elementwise passes and one median per image (≈ 20 ms for a 600�
 * :func:`noise_sigma` — Immerkær's estimate of the standard deviation of additive white Gaussian noise on that luma
   ("Fast noise variance estimation", CVIU 1996; independent RGB noise of std σ leaves ≈ 0.668 σ on the luma):
   filter with the difference of two Laplacians ``[[1, -2, 1], [-2, 4, -2], [1, -2, 1]]`` (it annihilates constant,
-  linear and bilinear image content; its L2 norm is 6, so white noise of std σ gives a response of std 6σ). Immerkær averages ``|response|``; by default the
-  *median* is used instead (``robust=True``: ``σ = median|r| / (6 · 0.6745)``, 0.6745 being the median of ``|N(0,1)|``),
-  which edges and texture — a minority of pixels with large responses — barely move.
+  linear and bilinear image content; its L2 norm is 6, so white noise of std σ gives a response of std 6σ).
+  Immerkær averages ``|response|``; by default the *median* is used instead (``robust=True``:
+  ``σ = median|r| / (6 · 0.6745)``, 0.6745 being the median of ``|N(0,1)|``), which edges and texture — a minority
+  of pixels with large responses — barely move.
 """
 from __future__ import annotations
 
