@@ -156,10 +156,14 @@ class Enhancer(nn.Module, abc.ABC):
     ``forward(x: B×3×H×W, prior: PriorFeatures | None, retinex: Retinex | None) -> B×3×H×W``.
     ``x`` is the low-light image, or its reflectance when a decomposition is configured. Inputs must have H and W
     divisible by ``pad_multiple`` (the model pads and crops back). ``uses_prior`` says whether prior features are read.
+    An enhancer with ``reads_low = True`` also accepts ``low=`` (the low-light input the model saw, ``B×3×H×W``,
+    padded like ``x``): the model passes it only to those, so enhancers written before it keep working.
     """
 
     pad_multiple: int = 1
     uses_prior: bool = False
+    #: whether ``forward`` takes the keyword ``low`` (the model's low-light input, even when ``x`` is a reflectance)
+    reads_low: bool = False
     #: classical (training-free) enhancers have no parameters; the runner skips training for them
     trainable: bool = True
 
@@ -175,6 +179,11 @@ class Enhancer(nn.Module, abc.ABC):
 
     @abc.abstractmethod
     def forward(self, x: Tensor, prior: PriorFeatures | None = None, retinex: Retinex | None = None) -> Tensor: ...
+
+    def diagnostics(self) -> dict[str, Tensor]:
+        """Per-image numbers (``name -> Tensor[B]``, detached) measured during the last forward — e.g. how far a
+        prior was trusted — which evaluation copies into its per-image rows. Default: none."""
+        return {}
 
 
 @dataclass

@@ -51,12 +51,13 @@ class SemanticPriorModel(BaseModel):
 
     1. ``retinex = decomposer(low)`` (absent: the enhancer sees ``low`` itself);
     2. ``prior = image_prior(low)`` — under ``no_grad`` when the prior is frozen;
-    3. ``out = enhancer(retinex.reflectance or low, prior, retinex)``;
+    3. ``out = enhancer(retinex.reflectance or low, prior, retinex)`` (+ ``low=low`` for enhancers that read it);
     4. with an illumination adjuster: ``out = out ⊙ adjuster(retinex.illumination, low)``.
 
     Losses (``mode='loss'``) are the configured terms, logged as ``loss_<name>``; ``mode='predict'`` returns one
     dict per image with ``pred`` (clamped to [0,1]), ``name`` and — when the batch has ground truth — ``gt``, for
-    the metrics.
+    the metrics, plus ``extras`` (``{name: float}``, the enhancer's :meth:`~llie.interfaces.Enhancer.diagnostics`)
+    when the enhancer reports any.
     """
 
     def __init__(self, enhancer: dict, decomposer: Any = None, image_prior: Any = None, text_prior: Any = None,
@@ -131,7 +132,8 @@ class SemanticPriorModel(BaseModel):
         retinex: Retinex | None = self.decomposer(padded) if self.decomposer is not None else None
         prior = self.prior_features(padded, data_samples)
         x = retinex.reflectance if retinex is not None else padded
-        out = self.enhancer(x, prior, retinex)
+        extra = {"low": padded} if getattr(self.enhancer, "reads_low", False) else {}
+        out = self.enhancer(x, prior, retinex, **extra)
         if self.illumination_adjuster is not None:
             if retinex is None:
                 raise ConfigError("model.illumination_adjuster needs a model.decomposer (got none)")
@@ -154,6 +156,12 @@ class SemanticPriorModel(BaseModel):
                                      "saved checkpoint is kept (lower the learning rate or check the data)")
         return super().parse_losses(losses)
 
+    def _per_image_extras(self) -> dict[str, list[float]]:
+        """The enhancer's per-image diagnostics of the last forward, as plain floats."""
+        diagnostics = getattr(self.enhancer, "diagnostics", None)
+        found = diagnostics() if callable(diagnostics) else {}
+        return {key: value.detach().float().cpu().tolist() for key, value in found.items()}
+
     # ---- mmengine entry point --------------------------------------------------------------------------------
     def forward(self, inputs: Tensor, data_samples: dict | None = None, mode: str = "tensor") -> Any:
         names = list(data_samples["name"]) if data_samples and "name" in data_samples else None
@@ -161,7 +169,11 @@ class SemanticPriorModel(BaseModel):
         if mode == "tensor":
             return out
         if mode == "predict":
-            return self._predictions(out, data_samples, names)
+            samples = self._predictions(out, data_samples, names)
+            for key, values in self._per_image_extras().items():
+                for sample, value in zip(samples, values):
+                    sample.setdefault("extras", {})[key] = value
+            return samples
         if data_samples is None or "gt" not in data_samples:
             raise ValueError(f"mode '{mode}' needs data_samples with a 'gt' tensor")
         gt = data_samples["gt"]

@@ -26,6 +26,7 @@ class PairedImageMetric(BaseMetric):
     ``process`` takes ``data_samples`` as a list of dicts ``{'pred': 3×H×W tensor in [0, 1], 'gt': 3×H×W,
     'name': str}``; images of the same size are scored together as one batch. ``compute_metrics`` returns
     ``{'psnr': float, 'ssim': float}`` and keeps ``[{'name', 'psnr', 'ssim'}, ...]`` on :attr:`last_per_image`.
+    A sample's optional ``'extras'`` (``{key: float}``, e.g. the gate values a model applied) are copied into its row.
     """
 
     default_prefix = ""  # keys stay 'psnr'/'ssim' unless a prefix is given (and mmengine does not warn)
@@ -39,7 +40,7 @@ class PairedImageMetric(BaseMetric):
         self.last_per_image: list[dict[str, Any]] = []
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
-        """Score every sample; append one ``{'name', 'psnr', 'ssim'}`` per image, in input order."""
+        """Score every sample; append one ``{'name', 'psnr', 'ssim', *extras}`` per image, in input order."""
         samples = list(data_samples)
         by_shape: dict[tuple, list[int]] = {}
         for index, sample in enumerate(samples):
@@ -56,7 +57,9 @@ class PairedImageMetric(BaseMetric):
                     scores[i] = (p, s)
         for index, sample in enumerate(samples):
             p, s = scores[index]
-            self.results.append({"name": str(sample["name"]), "psnr": p, "ssim": s})
+            row = {"name": str(sample["name"]), "psnr": p, "ssim": s}
+            extras = {str(k): float(v) for k, v in (sample.get("extras") or {}).items() if k not in row}
+            self.results.append({**row, **extras})
 
     @staticmethod
     def _checked(index: int, sample: Any) -> tuple[torch.Tensor, torch.Tensor]:

@@ -25,6 +25,7 @@ from .aggregate import ROW, Summary, column_keys, row_labels, summarise
 from .costs import cost_frame, cost_table
 from .curves import collect_curves
 from .formats import html_table, latex_document, markdown_document
+from .gates import write_gate_plot
 from .html import Page
 from .plots import ablation_heatmap, metric_bars, psnr_vs_flops, training_curves
 from .reference import choose_reference, parse_reference
@@ -113,6 +114,7 @@ def build_report(sweep_dir: str | Path, out_dir: str | Path | None = None, *, re
         report.notes.append("training curves: no cell has a vis_data/scalars.json with losses")
     else:
         report.files.append(curves_path)
+    report.files += write_gate_plot(sweep_dir, cells, report.out_dir)  # only for models with trust gates
     log(f"plots: {len(figures) + (curves_path is not None)} written")
 
     grids: list[tuple[str, Path, list[str]]] = []

@@ -139,10 +139,14 @@ def _record_attempt(run_dir: Path) -> None:
         f.write(json.dumps(line) + "\n")
 
 
+PER_IMAGE_COLUMNS = ["name", "psnr", "ssim", "protocol", "gt_mean", "crop_border", "y_channel", "dataset"]
+
+
 def _per_image_csv(rows: list[dict]) -> str:
+    """The fixed columns, then any per-image extras the model reported (e.g. ``gate_s1``), in order of appearance."""
+    extras = list(dict.fromkeys(key for row in rows for key in row if key not in PER_IMAGE_COLUMNS))
     out = io.StringIO()
-    writer = csv.DictWriter(out, ["name", "psnr", "ssim", "protocol", "gt_mean", "crop_border", "y_channel",
-                                  "dataset"])
+    writer = csv.DictWriter(out, PER_IMAGE_COLUMNS + extras)
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
@@ -197,8 +201,7 @@ def evaluate_sets(cfg: Any, model: Any, info: dict, run_dir: Path, *, progress: 
                         "crop_border": res.crop_border, "y_channel": res.y_channel}
             results.append({"dataset": name, "extra_eval": extra, **settings, "n_images": res.n_images,
                             "psnr": res.psnr, "ssim": res.ssim, "eval_time_s": time.perf_counter() - start})
-            per_image += [{"name": row["name"], "psnr": row["psnr"], "ssim": row["ssim"], **settings,
-                           "dataset": name} for row in res.per_image]
+            per_image += [{**row, **settings, "dataset": name} for row in res.per_image]
         write_samples(model, dataset, sample_dir(run_dir, name), int(info.get("samples", DEFAULT_SAMPLES)),
                       dataset_name=name)
     return results, per_image

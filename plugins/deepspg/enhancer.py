@@ -28,6 +28,7 @@ from llie.errors import ConfigError
 from llie.interfaces import Enhancer, PriorFeatures, Retinex
 
 from .blocks import make_blocks
+from .gate import DEFAULT_GATE_INIT, DynamicGate, check_gate, trust_statistics
 from .routing import LOGITS, PriorLayout, Source, route_prior
 from .sem import SemanticAwareEmbedding
 
@@ -67,9 +68,17 @@ class SemanticAwareEnhancer(Enhancer):
         attention_scaling: ``'l2'`` (normalised q/k × learnable temperature) or ``'sqrt_c'``.
         share_norm: one LayerNorm shared by image and prior features inside each SEM (SKF).
         use_prior: False turns this into the same network without SEMs (an ablation row).
+        gate: how far each SEM trusts the prior — ``'none'`` (default, the ungated SEM), ``'static'`` (a learned
+            scalar per scale) or ``'dynamic'`` (per image and scale, from the input's brightness and noise and the
+            prior's confidence); see :mod:`llie.plugins.deepspg.gate`.
+        gate_init: where the learned gates start (strictly between 0 and 1).
+
+    With a gate, :meth:`diagnostics` reports per image the gate of every scale (``gate_s<scale>``) and the
+    statistics (``input_brightness``, ``input_noise``, ``prior_confidence``) of the last forward.
     """
 
     uses_prior = True
+    reads_low = True
 
     def __init__(self, base_channels: int = 32, levels: int = 3, blocks_per_level: int | Sequence[int] = 1,
                  bottleneck_blocks: int = 1, heads: int | Sequence[int] | None = None, ffn_expansion: float = 2.66,
@@ -77,8 +86,9 @@ class SemanticAwareEnhancer(Enhancer):
                  prior_level_for_scale: str | Mapping | Sequence = "hierarchical", use_logits: bool | None = None,
                  prior_strides: Sequence[int] | None = None, prior_channels: Sequence[int] | None = None,
                  prior_num_classes: int | None = None, attention_scaling: str = "l2", share_norm: bool = True,
-                 use_prior: bool = True) -> None:
+                 use_prior: bool = True, gate: str = "none", gate_init: float = DEFAULT_GATE_INIT) -> None:
         super().__init__()
+        check_gate(gate, gate_init, "SemanticAwareEnhancer")
         if levels < 1:
             raise ConfigError(f"SemanticAwareEnhancer levels must be >= 1, got {levels}")
         if sem_position not in SEM_POSITIONS:
@@ -97,6 +107,8 @@ class SemanticAwareEnhancer(Enhancer):
         self.prior_rule = prior_level_for_scale
         self.use_logits = None if use_logits is None else bool(use_logits)
         self.ffn_expansion, self.attention_scaling, self.share_norm = ffn_expansion, attention_scaling, share_norm
+        self.gate, self.gate_init = gate, float(gate_init)
+        self._diagnostics: dict[str, Tensor] = {}
         self._given = (tuple(int(s) for s in prior_strides) if prior_strides is not None else None,
                        tuple(int(c) for c in prior_channels) if prior_channels is not None else None,
                        prior_num_classes)
@@ -119,6 +131,7 @@ class SemanticAwareEnhancer(Enhancer):
         self.head = nn.Conv2d(w[0], 3, 3, padding=1)
 
         self.sems = nn.ModuleDict()
+        self.trust_gate: DynamicGate | None = None
         self.layout: PriorLayout | None = None
         self.routes: dict[int, Source] = {}
         if self._given[0] is not None:
@@ -141,8 +154,11 @@ class SemanticAwareEnhancer(Enhancer):
         self.sems = nn.ModuleDict({
             str(scale): SemanticAwareEmbedding(
                 self.widths[scale.bit_length() - 1], layout.width_of(source), self.heads[scale.bit_length() - 1],
-                self.ffn_expansion, self.attention_scaling, self.share_norm)
+                self.ffn_expansion, self.attention_scaling, self.share_norm, self.gate, self.gate_init)
             for scale, source in self.routes.items()}).to(device=ref.device, dtype=ref.dtype)
+        self.trust_gate = None
+        if self.gate == "dynamic" and self.routes:  # built after the SEMs: their weights draw the same numbers
+            self.trust_gate = DynamicGate(len(self.routes), self.gate_init).to(device=ref.device, dtype=ref.dtype)
 
     def _prior_tensors(self, prior: PriorFeatures | None) -> dict[int, Tensor]:
         """The prior tensor each SEM scale reads; empty when SEMs are to be skipped."""
@@ -163,26 +179,61 @@ class SemanticAwareEnhancer(Enhancer):
             tensors[scale] = tensor
         return tensors
 
-    def _semantic(self, features: Tensor, scale: int, priors: dict[int, Tensor]) -> Tensor:
+    def _semantic(self, features: Tensor, scale: int, priors: dict[int, Tensor],
+                  gates: dict[int, Tensor]) -> Tensor:
         tensor = priors.get(scale)
-        return features if tensor is None else self.sems[str(scale)](features, tensor)
+        if tensor is None:
+            return features
+        sem = self.sems[str(scale)]
+        return sem(features, tensor) if scale not in gates else sem(features, tensor, gates[scale])
+
+    # ----------------------------------------------------------------------------------------- gates
+    def _gates(self, x: Tensor, prior: PriorFeatures | None, retinex: Retinex | None, low: Tensor | None,
+               priors: dict[int, Tensor]) -> dict[int, Tensor]:
+        """Per-image dynamic gates by scale (empty unless ``gate='dynamic'``); records the trust statistics.
+
+        The statistics describe the low-light input: ``low`` when the model passes it, else the image the
+        decomposition explains (``R ⊙ L``), else ``x`` (which then is the input itself)."""
+        self._diagnostics = {}
+        if self.gate == "none" or not priors or prior is None:
+            return {}
+        if low is None:
+            low = retinex.recompose() if retinex is not None else x
+        stats = trust_statistics(low, prior)
+        self._diagnostics = dict(stats)
+        if self.trust_gate is None:
+            return {}
+        values = self.trust_gate(stats)
+        return {scale: values[:, i] for i, scale in enumerate(self.routes)}
+
+    def diagnostics(self) -> dict[str, Tensor]:
+        """Per-image values of the last forward: ``gate_s<scale>`` and the trust statistics (empty when ungated)."""
+        gates = {f"gate_s{scale}": sem.last_gate for scale, sem in
+                 ((int(k), m) for k, m in self.sems.items()) if sem.last_gate is not None}
+        return {**gates, **self._diagnostics} if gates else {}
 
     # ----------------------------------------------------------------------------------------- forward
-    def forward(self, x: Tensor, prior: PriorFeatures | None = None, retinex: Retinex | None = None) -> Tensor:
-        """``x``: ``B×3×H×W`` (the reflectance when a decomposer is configured; ``retinex`` is not read)."""
+    def forward(self, x: Tensor, prior: PriorFeatures | None = None, retinex: Retinex | None = None,
+                low: Tensor | None = None) -> Tensor:
+        """``x``: ``B×3×H×W`` (the reflectance when a decomposer is configured); ``low``: the low-light input the
+        model saw (padded like ``x``), read only by the gates' statistics; ``retinex`` is read only when ``low`` is
+        absent."""
         priors = self._prior_tensors(prior)
+        gates = self._gates(x, prior, retinex, low, priors)
+        for sem in self.sems.values():
+            sem.last_gate = None
         features = self.embed(x)
         skips = []
         for i in range(self.levels):
             features = self.encoders[i](features)
             if self.sem_position == "encoder":
-                features = self._semantic(features, 2 ** i, priors)
+                features = self._semantic(features, 2 ** i, priors, gates)
             skips.append(features)
             features = self.downs[i](features)
-        features = self._semantic(self.bottleneck(features), 2 ** self.levels, priors)
+        features = self._semantic(self.bottleneck(features), 2 ** self.levels, priors, gates)
         for i in reversed(range(self.levels)):
             features = self.fuses[i](torch.cat([self.ups[i](features), skips[i]], dim=1))
             features = self.decoders[i](features)
             if self.sem_position == "decoder":
-                features = self._semantic(features, 2 ** i, priors)
+                features = self._semantic(features, 2 ** i, priors, gates)
         return x + self.head(features)

@@ -108,3 +108,15 @@ def test_registered_by_the_metrics_plugin_and_buildable_from_config():
     assert metric.protocol.tag == "basicsr+y+crop2"
     metric.process(None, make_samples()[:2])
     assert len(metric.results) == 2
+
+
+def test_per_image_extras_are_copied_into_the_rows_but_never_replace_the_scores():
+    metric = PairedImageMetric()
+    samples = make_samples()[:2]
+    samples[0]["extras"] = {"gate_s1": 0.25, "psnr": -1.0}
+    metric.process({"inputs": None}, samples)
+    first, second = metric.results
+    assert first["gate_s1"] == 0.25 and first["psnr"] != -1.0
+    assert "gate_s1" not in second
+    metric.compute_metrics(metric.results)
+    assert metric.last_per_image[0]["gate_s1"] == 0.25
