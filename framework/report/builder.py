@@ -25,6 +25,7 @@ from .aggregate import ROW, Summary, column_keys, row_labels, summarise
 from .costs import cost_frame, cost_table
 from .curves import collect_curves
 from .formats import html_table, latex_document, markdown_document
+from .gates import FIGURE as GATE_FIGURE
 from .gates import write_gate_plot
 from .html import Page
 from .plots import ablation_heatmap, metric_bars, psnr_vs_flops, training_curves
@@ -114,7 +115,7 @@ def build_report(sweep_dir: str | Path, out_dir: str | Path | None = None, *, re
         report.notes.append("training curves: no cell has a vis_data/scalars.json with losses")
     else:
         report.files.append(curves_path)
-    report.files += write_gate_plot(sweep_dir, cells, report.out_dir)  # only for models with trust gates
+    report.files += write_gate_plot(sweep_dir, trained[["cell_id", ROW, "dataset", "seed"]], report.out_dir)  # gated models only
     log(f"plots: {len(figures) + (curves_path is not None)} written")
 
     grids: list[tuple[str, Path, list[str]]] = []
@@ -181,6 +182,9 @@ def _index(report: Report, name: str, sweep_dir: Path, summaries: list[Summary],
         page.figure(path.name, f"{_FIGURE_CAPTIONS[kind]} ({summary.settings.caption()})")
     if curves is not None:
         page.figure(curves.name, "Training losses against step: line = seed mean, band = ± std")
+    if (report.out_dir / GATE_FIGURE).is_file():
+        page.figure(GATE_FIGURE, "SEM trust gates against the input's mean brightness: one dot per test image and "
+                                 "seed, one panel per method and scale")
     if grids:
         page.heading("Image grids")
         for label, path, names in grids:
