@@ -125,7 +125,7 @@ def test_static_gate_receives_a_gradient():
 
 
 def test_dynamic_gate_network_receives_a_gradient_and_the_statistics_none():
-    model = enhancer("dynamic").train()
+    model = enhancer("dynamic", use_logits=False).train()  # logits reach the output only through the gate's statistics
     low = torch.rand(2, 3, H, W, requires_grad=True)
     prior = fake_prior(3)
     prior.logits.requires_grad_(True)
