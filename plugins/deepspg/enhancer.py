@@ -177,8 +177,8 @@ class SemanticAwareEnhancer(Enhancer):
             skips.append(features)
             features = self.downs[i](features)
         features = self._semantic(self.bottleneck(features), 2 ** self.levels, priors)
-        for i in reversed(range(self.levels)):
-            features = self.fuses[i](torch.cat([self.ups[i](features), skips[i]], dim=1))
+        for i in reversed(range(self.levels)):  # pop: each skip is released as soon as it is used
+            features = self.fuses[i](torch.cat([self.ups[i](features), skips.pop()], dim=1))
             features = self.decoders[i](features)
             if self.sem_position == "decoder":
                 features = self._semantic(features, 2 ** i, priors)

@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from llie.layers import LayerNorm2d
 
-from .layers import GatedDConvFFN, channel_attention, check_heads, pointwise_then_depthwise
+from .layers import GatedDConvFFN, channel_attention, check_heads, pointwise_then_depthwise, projection_part
 
 
 class SemanticAwareEmbedding(nn.Module):
@@ -56,10 +56,16 @@ class SemanticAwareEmbedding(nn.Module):
             return F.interpolate(self.prior_proj(prior), size=size, mode="bilinear", align_corners=False)
         return self.prior_proj(F.interpolate(prior, size=size, mode="bilinear", align_corners=False))
 
+    def attend(self, features: Tensor, prior: Tensor) -> Tensor:
+        """The cross-attention branch (before its residual). A method of its own so that its full-size
+        intermediates are released when it returns, before the feed-forward allocates its own."""
+        dim = features.shape[1]
+        q = self.to_q(self.norm_prior(self.embed_prior(prior.to(features.dtype), features.shape[-2:])))
+        normed = self.norm_image(features)
+        k, v = projection_part(self.to_kv, normed, 0, dim), projection_part(self.to_kv, normed, dim, 2 * dim)
+        del normed
+        return self.project_out(channel_attention(q, k, v, self.heads, self.temperature, self.scaling))
+
     def forward(self, features: Tensor, prior: Tensor) -> Tensor:
-        semantic = self.norm_prior(self.embed_prior(prior.to(features.dtype), features.shape[-2:]))
-        k, v = self.to_kv(self.norm_image(features)).chunk(2, dim=1)
-        q = self.to_q(semantic)
-        attended = channel_attention(q, k, v, self.heads, self.temperature, self.scaling)
-        features = features + self.project_out(attended)
+        features = features + self.attend(features, prior)
         return features + self.ffn(self.norm_ffn(features))
