@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+import zipfile
+from contextlib import contextmanager
+from contextvars import ContextVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,14 +80,16 @@ def _not_a_torch_file(path: Path, what: str) -> CheckpointError | None:
     return CheckpointError(f"{what}: '{path}' is not a PyTorch checkpoint; {hint}")
 
 
-def _torch_load(path: Path, what: str) -> Any:
+def _torch_load(path: Path, what: str, mmap: bool = False) -> Any:
     import pickle
 
     problem = _not_a_torch_file(path, what)
     if problem is not None:
         raise problem
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        # mmap needs the zip format of torch >= 1.6; the legacy pickle stream is read whole
+        mmap = mmap and zipfile.is_zipfile(path)
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as exc:
         raise CheckpointError(
             f"{what}: refused to load '{path}': {_unsafe_reason(exc)}; only plain tensor checkpoints are read "
@@ -136,10 +141,12 @@ def unwrap_state_dict(obj: Any, *, what: str, source: str | os.PathLike[str] = "
     return state
 
 
-def load_state_dict_file(path: str | os.PathLike[str], *, what: str) -> StateDict:
+def load_state_dict_file(path: str | os.PathLike[str], *, what: str, mmap: bool = False) -> StateDict:
     """Read a checkpoint file safely and return its ``name -> tensor`` mapping on the CPU.
 
     ``what`` names the config key that gave the path (e.g. ``"SAMPrior.pretrained"``); every error repeats it.
+    ``mmap``: map the file instead of reading it (zip-format torch files), so tensors that are never copied from —
+    e.g. the entries of parts inference does not build — never occupy memory.
     """
     file = Path(path).expanduser()
     if not file.is_file():
@@ -150,7 +157,7 @@ def load_state_dict_file(path: str | os.PathLike[str], *, what: str) -> StateDic
                               f"fetch or save it again")
     if file.suffix == ".safetensors":
         return unwrap_state_dict(_safetensors_load(file, what), what=what, source=file)
-    return unwrap_state_dict(_torch_load(file, what), what=what, source=file)
+    return unwrap_state_dict(_torch_load(file, what, mmap), what=what, source=file)
 
 
 def strip_prefixes(state: Mapping[str, Tensor], prefixes: Iterable[str]) -> StateDict:
@@ -236,6 +243,25 @@ def weights_digest(path: str | os.PathLike[str], length: int = 12) -> str:
     return file_sha256(path)[:length]
 
 
+_FROM_CHECKPOINT: ContextVar[bool] = ContextVar("llie_weights_from_checkpoint", default=False)
+
+
+@contextmanager
+def weights_from_checkpoint() -> Iterator[None]:
+    """Within the block, :func:`load_pretrained` reads nothing and warns nothing: the caller loads a checkpoint
+    holding every weight right after building (strictly, so a weight it lacks is still an error)."""
+    token = _FROM_CHECKPOINT.set(True)
+    try:
+        yield
+    finally:
+        _FROM_CHECKPOINT.reset(token)
+
+
+def pretrained_deferred() -> bool:
+    """Whether a model checkpoint will supply the weights (see :func:`weights_from_checkpoint`)."""
+    return _FROM_CHECKPOINT.get()
+
+
 def load_pretrained(module: nn.Module, pretrained: str | os.PathLike[str] | None, *, what: str,
                     keep_prefix: str | None = None, drop_prefixes: Iterable[str] = (),
                     adapt: Callable[[StateDict], StateDict] | None = None, strict: bool = True) -> str:
@@ -249,6 +275,8 @@ def load_pretrained(module: nn.Module, pretrained: str | os.PathLike[str] | None
     """
     from .zoo import resolve_weights
 
+    if pretrained_deferred():
+        return "checkpoint"
     resolved = resolve_weights(pretrained, what=what)
     if resolved is None:
         log.warning("%s is null: %s keeps its RANDOM initialisation (no pretrained weights loaded)",

@@ -106,6 +106,10 @@ class ImagePrior(nn.Module, abc.ABC):
     @abc.abstractmethod
     def forward(self, x: Tensor) -> PriorFeatures: ...
 
+    def restrict_outputs(self, strides: set[int], logits: bool) -> None:
+        """A promise from inference that only the levels at ``strides`` (and the logits if ``logits``) will be read,
+        so the prior may skip computing the others (e.g. a segmentation head). Default: compute everything."""
+
     def freeze(self) -> "ImagePrior":
         """Eval mode, no gradients to the weights; stays in eval mode through ``train()`` calls."""
         for p in self.parameters():
@@ -162,6 +166,11 @@ class Enhancer(nn.Module, abc.ABC):
     def bind_prior(self, strides: tuple[int, ...], channels: tuple[int, ...], num_classes: int | None) -> None:
         """Called once by the model before training with the image prior's layout, so prior-aware enhancers can
         build their projection layers. Default: nothing to do."""
+
+    def prior_outputs_read(self) -> tuple[set[int], bool] | None:
+        """The prior outputs ``forward`` reads: ``(strides of levels, whether the logits)``; None when unknown
+        (then every output is computed). Lets inference skip prior outputs nobody reads."""
+        return None if self.uses_prior else (set(), False)
 
     @abc.abstractmethod
     def forward(self, x: Tensor, prior: PriorFeatures | None = None, retinex: Retinex | None = None) -> Tensor: ...

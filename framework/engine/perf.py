@@ -36,6 +36,8 @@ from ..errors import ConfigError
 from ..interfaces import PriorFeatures
 
 AMP_DTYPES: dict[str, torch.dtype] = {"bf16": torch.bfloat16, "fp16": torch.float16}
+#: inference precisions (``model.prior_precision``, ``llie enhance --precision``) and their dtypes (None: float32)
+PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat16}
 DEFAULT_OPTIMIZER = {"type": "AdamW", "lr": 2e-4, "betas": (0.9, 0.999), "weight_decay": 0.0}
 
 PriorFeatureFn = Callable[[Any, Tensor, "list[str] | None"], PriorFeatures]
@@ -204,6 +206,26 @@ def performance_hooks(train_cfg: dict, device_type: str | None = None) -> list[H
     """The hooks the training Runner needs for ``train_cfg``'s options (the reduced-precision prior with AMP)."""
     dtype = amp_dtype(train_cfg, device_type)
     return [ReducedPrecisionPriorHook(dtype, device_type)] if dtype is not None else []
+
+
+#: layers whose weights autocast casts to the reduced dtype anyway: storing them in it changes no result
+_AUTOCAST_WEIGHT_LAYERS = (torch.nn.modules.conv._ConvNd, torch.nn.Linear)
+
+
+def lower_precision_weights(module: torch.nn.Module, dtype: torch.dtype) -> int:
+    """Store the weights of ``module``'s convolutions and linear layers in ``dtype``; returns how many layers.
+
+    For a frozen prior run under autocast in ``dtype`` (:func:`frozen_prior_context`): autocast would round those
+    weights to ``dtype`` at every call, so storing them rounded gives identical outputs at half the memory. Other
+    parameters (normalisation layers, embeddings) stay float32, as autocast leaves them. Inference only: a model
+    being trained keeps float32 weights (checkpoints must not change dtype).
+    """
+    count = 0
+    for layer in module.modules():
+        if isinstance(layer, _AUTOCAST_WEIGHT_LAYERS):
+            layer.to(dtype)
+            count += 1
+    return count
 
 
 # ---- model-side options --------------------------------------------------------------------------------------

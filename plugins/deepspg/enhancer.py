@@ -141,6 +141,15 @@ class SemanticAwareEnhancer(Enhancer):
                 self.ffn_expansion, self.attention_scaling, self.share_norm)
             for scale, source in self.routes.items()}).to(device=ref.device, dtype=ref.dtype)
 
+    def prior_outputs_read(self) -> tuple[set[int], bool] | None:
+        """The prior strides (and whether the logits) routed to some SEM; nothing without SEMs."""
+        if not self.uses_prior:
+            return set(), False
+        if self.layout is None:  # not bound yet: the routing, hence what is read, is unknown
+            return None
+        sources = set(self.routes.values())
+        return {int(s) for s in sources if s != LOGITS}, LOGITS in sources
+
     def _prior_tensors(self, prior: PriorFeatures | None) -> dict[int, Tensor]:
         """The prior tensor each SEM scale reads; empty when SEMs are to be skipped."""
         if not self.uses_prior or prior is None or prior.empty:

@@ -116,10 +116,13 @@ def test_conv_channels_is_a_slice_of_the_full_output():
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("grad", [False, True])
-def test_feed_forward_matches_full_width_then_chunk(layout, grad):
+@pytest.mark.parametrize("grad,chunks", [(True, 3), (False, 1), (False, 2), (False, 3), (False, 50)])
+def test_feed_forward_matches_full_width_then_chunk(layout, grad, chunks):
     torch.manual_seed(3)
-    ffn = GatedDConvFFN(8, 2.66)
+    ffn = GatedDConvFFN(8, 2.66)  # 21 hidden channels: groups of unequal size
+    ffn.inference_chunks = chunks
+    if chunks == 2:  # a bias on the output projection is added once, not per group
+        ffn.project_out.bias = torch.nn.Parameter(torch.randn(8))
     x = _input(2, 8, 6, 10, layout=layout)
     with torch.set_grad_enabled(grad):
         torch.testing.assert_close(ffn(x), reference_ffn(ffn, x), atol=1e-5, rtol=1e-5)
