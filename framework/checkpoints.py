@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,11 +114,13 @@ def _safetensors_load(path: Path, what: str) -> StateDict:
                               f"({type(exc).__name__}: {_one_line(str(exc))[:200]})") from exc
 
 
-def unwrap_state_dict(obj: Any, *, what: str, source: str | os.PathLike[str] = "<memory>") -> StateDict:
+def unwrap_state_dict(obj: Any, *, what: str, source: str | os.PathLike[str] = "<memory>",
+                      allow_empty: bool = False) -> StateDict:
     """The tensor mapping inside a loaded checkpoint.
 
     Descends through ``state_dict`` / ``model`` / ``module`` wrappers (dropping siblings such as ``meta`` or
-    ``optimizer``), then strips a DataParallel ``module.`` prefix when every key carries it.
+    ``optimizer``), then strips a DataParallel ``module.`` prefix when every key carries it. ``allow_empty``: an
+    empty mapping (the checkpoint of a training-free method) is returned instead of refused.
     """
     for _ in range(4):
         if not isinstance(obj, Mapping):
@@ -132,7 +134,7 @@ def unwrap_state_dict(obj: Any, *, what: str, source: str | os.PathLike[str] = "
                               f"save the weights with torch.save(model.state_dict(), path)")
     state = {str(k): v for k, v in obj.items() if k != "meta"}
     not_tensors = [k for k, v in state.items() if not isinstance(v, Tensor)]
-    if not_tensors or not state:
+    if not_tensors or not (state or allow_empty):
         detail = f"non-tensor entries {not_tensors[:SHOWN_KEYS]}" if not_tensors else "no tensors"
         raise CheckpointError(f"{what}: '{source}' is not a state_dict ({detail}); expected a mapping of parameter "
                               f"names to tensors, optionally under one of the keys {list(WRAPPER_KEYS)}")
@@ -141,12 +143,14 @@ def unwrap_state_dict(obj: Any, *, what: str, source: str | os.PathLike[str] = "
     return state
 
 
-def load_state_dict_file(path: str | os.PathLike[str], *, what: str, mmap: bool = False) -> StateDict:
+def load_state_dict_file(path: str | os.PathLike[str], *, what: str, mmap: bool = False,
+                         allow_empty: bool = False) -> StateDict:
     """Read a checkpoint file safely and return its ``name -> tensor`` mapping on the CPU.
 
     ``what`` names the config key that gave the path (e.g. ``"SAMPrior.pretrained"``); every error repeats it.
     ``mmap``: map the file instead of reading it (zip-format torch files), so tensors that are never copied from —
-    e.g. the entries of parts inference does not build — never occupy memory.
+    e.g. the entries of parts inference does not build — never occupy memory. ``allow_empty``: see
+    :func:`unwrap_state_dict`.
     """
     file = Path(path).expanduser()
     if not file.is_file():
@@ -156,8 +160,8 @@ def load_state_dict_file(path: str | os.PathLike[str], *, what: str, mmap: bool 
         raise CheckpointError(f"{what}: checkpoint '{file}' is empty (0 bytes): an interrupted download or copy — "
                               f"fetch or save it again")
     if file.suffix == ".safetensors":
-        return unwrap_state_dict(_safetensors_load(file, what), what=what, source=file)
-    return unwrap_state_dict(_torch_load(file, what, mmap), what=what, source=file)
+        return unwrap_state_dict(_safetensors_load(file, what), what=what, source=file, allow_empty=allow_empty)
+    return unwrap_state_dict(_torch_load(file, what, mmap), what=what, source=file, allow_empty=allow_empty)
 
 
 def strip_prefixes(state: Mapping[str, Tensor], prefixes: Iterable[str]) -> StateDict:
@@ -243,23 +247,18 @@ def weights_digest(path: str | os.PathLike[str], length: int = 12) -> str:
     return file_sha256(path)[:length]
 
 
-_FROM_CHECKPOINT: ContextVar[bool] = ContextVar("llie_weights_from_checkpoint", default=False)
+_random_init_expected: ContextVar[bool] = ContextVar("llie_random_init_expected", default=False)
 
 
 @contextmanager
-def weights_from_checkpoint() -> Iterator[None]:
-    """Within the block, :func:`load_pretrained` reads nothing and warns nothing: the caller loads a checkpoint
-    holding every weight right after building (strictly, so a weight it lacks is still an error)."""
-    token = _FROM_CHECKPOINT.set(True)
+def random_init_expected(expected: bool = True) -> Iterator[None]:
+    """Within the block a ``pretrained: null`` is not warned about: the caller loads every weight afterwards (e.g.
+    from a checkpoint holding them), so the random initialisation never reaches an output."""
+    token = _random_init_expected.set(expected)
     try:
         yield
     finally:
-        _FROM_CHECKPOINT.reset(token)
-
-
-def pretrained_deferred() -> bool:
-    """Whether a model checkpoint will supply the weights (see :func:`weights_from_checkpoint`)."""
-    return _FROM_CHECKPOINT.get()
+        _random_init_expected.reset(token)
 
 
 def load_pretrained(module: nn.Module, pretrained: str | os.PathLike[str] | None, *, what: str,
@@ -275,12 +274,11 @@ def load_pretrained(module: nn.Module, pretrained: str | os.PathLike[str] | None
     """
     from .zoo import resolve_weights
 
-    if pretrained_deferred():
-        return "checkpoint"
     resolved = resolve_weights(pretrained, what=what)
     if resolved is None:
-        log.warning("%s is null: %s keeps its RANDOM initialisation (no pretrained weights loaded)",
-                    what, type(module).__name__)
+        notice = log.debug if _random_init_expected.get() else log.warning
+        notice("%s is null: %s keeps its RANDOM initialisation (no pretrained weights loaded)",
+               what, type(module).__name__)
         return "random"
     pretrained = resolved
     state = load_state_dict_file(pretrained, what=what)

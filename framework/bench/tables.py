@@ -62,8 +62,8 @@ def model_table(rows: list[dict]) -> Table:
             continue
         cells = [str(r.get("method") or r["config"]) + f"\n[dim]{r['config']}[/dim]", _millions(r["params"]),
                  _millions(r["trainable_params"]), _millions(r["frozen_prior_params"]), _num(r["gflops"], ".1f"),
-                 _num(r["latency_median_s"], ".3f"), _num(r["latency_iqr_s"], ".3f"), _num(r.get("cpu_median_s"), ".3f"),
-                 _num(r["peak_rss_mib"], ".0f"), _num(r["rss_delta_mib"], ".0f")]
+                 _num(r["latency_median_s"], ".3f"), _num(r["latency_iqr_s"], ".3f"),
+                 _num(r.get("cpu_median_s"), ".3f"), _num(r["peak_rss_mib"], ".0f"), _num(r["rss_delta_mib"], ".0f")]
         if cuda:
             cells.append(_num(r.get("cuda_peak_mib"), ".0f"))
         if baseline is not None:

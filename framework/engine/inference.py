@@ -13,15 +13,15 @@ output, in a chosen precision and memory layout.
 - **Memory layout** (``memory_format``): ``channels_last`` stores weights and activations NHWC, ``contiguous`` NCHW;
   ``auto`` (default) is channels-last on CPU, where it measured faster (depthwise convolutions and LayerNorm over
   channels run without reorders), and contiguous elsewhere. Results agree to float rounding.
-- The checkpoint is memory-mapped, so entries that are skipped are never read into memory, and the priors'
-  ``pretrained`` files are not read at all: the checkpoint holds every weight.
+- The checkpoint is memory-mapped, so entries that are skipped are never read into memory, and a part whose
+  weights the checkpoint holds is not first loaded from its ``pretrained`` file (which need not exist here).
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +30,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..checkpoints import load_into, load_state_dict_file, weights_from_checkpoint
+from ..checkpoints import load_into, load_state_dict_file, random_init_expected
 from ..config import to_plain
-from ..errors import CheckpointError, ConfigError
+from ..errors import ConfigError
 from .builders import DEFAULT_MODEL_TYPE
-from .perf import PRECISIONS, lower_precision_weights
+from .precision import PRECISIONS, lower_precision_weights
 
 MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 #: model parts that only training uses; inference does not build them and skips their checkpoint entries
@@ -72,6 +72,17 @@ def skip_unexpected_training_parts(state: dict[str, Tensor], model: torch.nn.Mod
     own = {key.split(".", 1)[0] for key in model.state_dict()}
     absent = tuple(f"{part}." for part in TRAINING_ONLY_PARTS if part not in own)
     return {k: v for k, v in state.items() if not k.startswith(absent)} if absent else dict(state)
+
+
+def without_stored_pretrained(model_cfg: dict, state: Mapping[str, Tensor]) -> dict:
+    """``model_cfg`` with ``pretrained: null`` for every part whose tensors ``state`` holds: the checkpoint's copy
+    replaces them anyway (strictly), so their weight files need not be read, nor even be present."""
+    out = dict(model_cfg)
+    stored = {key.split(".", 1)[0] for key in state}
+    for slot, part in model_cfg.items():
+        if slot in stored and isinstance(part, dict) and part.get("pretrained") is not None:
+            out[slot] = {**part, "pretrained": None}
+    return out
 
 
 def restrict_prior_outputs(model: Any) -> None:
@@ -142,24 +153,24 @@ def build_inference_model(cfg: Any, checkpoint: str | Path | None = None, *, dev
     """``cfg``'s model without training-only parts, with ``checkpoint``'s weights (None: the config's own
     initialisation, e.g. for benchmarks), on ``device``, ready to run."""
     from ..registry import build
-    from .training import seed_everything
 
     precision_dtype(precision, "precision")
     layout = resolve_memory_format(memory_format, device)
-    seed_everything(cfg)
+    # the config's seed for random initialisations (benchmarks); not llie.engine.training.seed_everything, whose
+    # import pulls in the training Runner — the weights come from torch's generator alone
+    torch.manual_seed(int(cfg.get("seed", 0)))
     model_cfg = inference_model_cfg(cfg)
     if checkpoint is None:
         model = build("models", model_cfg)
     else:
-        with weights_from_checkpoint():  # the checkpoint holds every weight: no pretrained file is read
-            model = build("models", model_cfg)
+        # memory-mapped: entries of parts not built here are never read; empty for a training-free method
+        state = load_state_dict_file(checkpoint, what="model checkpoint", mmap=True, allow_empty=True)
+        with random_init_expected():  # parts whose weights the checkpoint holds are not read from their files
+            model = build("models", without_stored_pretrained(model_cfg, state))
         if model.state_dict():
-            state = load_state_dict_file(checkpoint, what="model checkpoint", mmap=True)
             load_into(model, skip_unexpected_training_parts(state, model), what=f"checkpoint {checkpoint}",
                       strict=True)
-            del state
-        elif not Path(checkpoint).is_file():  # training-free: nothing to load, but the file must exist
-            raise CheckpointError(f"model checkpoint not found: {checkpoint}")
+        del state
     model = model.to(device).eval()
     restrict_prior_outputs(model)
     prior_dtype = getattr(model, "prior_dtype", None)

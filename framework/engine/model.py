@@ -17,7 +17,7 @@ from ..errors import ConfigError, NonFiniteLossError
 from ..interfaces import Decomposer, Enhancer, ImagePrior, LossContext, PriorFeatures, Retinex, TextPrior
 from ..registry import build
 from .padding import crop_to, lcm, pad_to_multiple
-from .perf import PRECISIONS, detach_features, frozen_prior_context
+from .precision import PRECISIONS, detach_features, frozen_prior_context
 
 
 def _optional_is_absent(cfg: Any) -> bool:

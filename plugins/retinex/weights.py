@@ -5,7 +5,7 @@ import os
 
 from torch import nn
 
-from llie.checkpoints import load_into, load_state_dict_file, pretrained_deferred, select_prefix, strip_prefixes
+from llie.checkpoints import load_into, load_state_dict_file, select_prefix, strip_prefixes
 
 
 def load_module_weights(module: nn.Module, path: str | os.PathLike[str], *, what: str,
@@ -15,8 +15,6 @@ def load_module_weights(module: nn.Module, path: str | os.PathLike[str], *, what
     Accepts a bare or wrapped state dict, and also a whole model's checkpoint, whose decomposer entries carry
     ``prefix``. Every failure is a one-line :class:`~llie.errors.CheckpointError` naming ``what`` and the file.
     """
-    if pretrained_deferred():  # a whole-model checkpoint loaded right after building supplies these weights
-        return
     state = load_state_dict_file(path, what=what)
     nested = select_prefix(state, prefix)
     if nested:

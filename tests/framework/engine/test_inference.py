@@ -145,3 +145,13 @@ def test_auto_layout_is_channels_last_on_cpu_only():
     assert resolve_memory_format("contiguous", "cpu") == torch.contiguous_format
     with pytest.raises(ConfigError):
         resolve_memory_format("nhwc", "cpu")
+
+
+def test_training_free_method_loads_its_empty_checkpoint(tmp_path):
+    cfg = {"model": {"type": "SemanticPriorModel", "enhancer": {"type": "GammaCorrection", "auto": True}}}
+    path = tmp_path / "untrained.pth"
+    torch.save({"state_dict": {}, "meta": {"iter": 0, "trainable": False}}, path)
+    x = torch.rand(1, 3, 16, 16) * 0.3
+    assert build_inference_model(cfg, path)(x).mean() > x.mean()
+    with pytest.raises(CheckpointError, match="does not exist"):
+        build_inference_model(cfg, tmp_path / "missing.pth")
