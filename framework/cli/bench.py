@@ -2,7 +2,8 @@
 
 On a shared CPU give ``--threads 1``: multi-threaded kernels slow down badly when other processes hold the cores.
 
-- ``model CONFIG [CONFIG ...]``: params (total / trainable / frozen prior), GFLOPs, latency, peak memory per config;
+- ``model CONFIG [CONFIG ...]``: params (total / trainable / frozen prior), GFLOPs, latency (wall and CPU time),
+  peak memory per config, of the model ``llie enhance`` runs; ``--baseline NAME`` adds ratios vs that row;
 - ``train-step CONFIG``: the mmengine Runner's training iteration vs. a bare torch loop (overhead ratio);
 - ``eval --pairs LOW HIGH | --synthetic N``: vectorised PSNR/SSIM vs. a scikit-image loop (speed ratio, max |Δ|);
 - ``data CONFIG``: training-pipeline images/s vs. the model's step rate;

@@ -6,6 +6,8 @@ output, in a chosen precision and memory layout.
 - **Outputs nobody reads are not computed**: the enhancer says which prior outputs it reads
   (:meth:`Enhancer.prior_outputs_read`) and the prior may skip the rest (:meth:`ImagePrior.restrict_outputs`), e.g.
   a segmentation head's logits when no SEM is routed to them.
+- **A frozen prior's BatchNorms are folded** into the convolutions before them (:mod:`llie.engine.folding`), kept
+  only when the prior's outputs on a probe image stay equal to float rounding.
 - **Frozen prior precision** is the model's config key ``model.prior_precision`` (``fp32`` default | ``bf16``),
   recorded with every result; here its weights are also stored in that dtype (half the memory).
 - **Whole-model precision** (``precision``): ``fp32`` (default) or ``bf16`` autocast of the whole forward
@@ -34,6 +36,7 @@ from ..checkpoints import load_into, load_state_dict_file, random_init_expected
 from ..config import to_plain
 from ..errors import ConfigError
 from .builders import DEFAULT_MODEL_TYPE
+from .folding import fold_batch_norms_checked
 from .precision import PRECISIONS, lower_precision_weights
 
 MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
@@ -94,6 +97,29 @@ def restrict_prior_outputs(model: Any) -> None:
     if needed is not None:
         strides, logits = needed
         prior.restrict_outputs(set(strides), bool(logits))
+
+
+#: the probe image a frozen prior's BatchNorm folding is checked on (small: a few ms; every stride still ≥ 2 px)
+FOLD_PROBE_SIZE = (64, 96)
+
+
+def fold_frozen_prior(model: Any) -> int:
+    """Fold the frozen image prior's BatchNorms into its convolutions, checked on a probe image
+    (:func:`llie.engine.folding.fold_batch_norms_checked`); returns how many were folded."""
+    prior = getattr(model, "image_prior", None)
+    if prior is None or not prior.frozen:
+        return 0
+    weight = next(prior.parameters(), None)
+    if weight is None:
+        return 0
+    generator = torch.Generator().manual_seed(0)
+    probe = torch.rand(1, 3, *FOLD_PROBE_SIZE, generator=generator).to(weight.device)
+
+    def outputs(module: torch.nn.Module) -> list[Tensor]:
+        features = module(probe)
+        return [t for _, t in features.levels] + ([features.logits] if features.logits is not None else [])
+
+    return fold_batch_norms_checked(prior, outputs)
 
 
 def release_free_heap() -> bool:
@@ -173,6 +199,7 @@ def build_inference_model(cfg: Any, checkpoint: str | Path | None = None, *, dev
         del state
     model = model.to(device).eval()
     restrict_prior_outputs(model)
+    fold_frozen_prior(model)
     prior_dtype = getattr(model, "prior_dtype", None)
     if prior_dtype is not None and getattr(model, "image_prior", None) is not None and model.image_prior.frozen:
         lower_precision_weights(model.image_prior, prior_dtype)

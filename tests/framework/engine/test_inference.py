@@ -52,6 +52,7 @@ def test_inference_model_reproduces_the_trained_model_without_training_parts(tra
     cfg, ckpt, x = trained
     runner = build_inference_model(cfg, ckpt, memory_format=memory_format)
     assert runner.model.text_prior is None and len(runner.model.losses) == 0
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in runner.model.image_prior.modules())  # folded
     out = runner(x)
     assert out.dtype == torch.float32 and out.shape == x.shape
     torch.testing.assert_close(out, _reference(cfg, ckpt, x), atol=1e-5, rtol=1e-5)
