@@ -51,7 +51,8 @@ def reference_self_attention(attn: ChannelSelfAttention, x):
     return attn.project_out(reference_channel_attention(q, k, v, attn.heads, attn.temperature, attn.scaling))
 
 
-def reference_sem(sem: SemanticAwareEmbedding, features, prior):
+def reference_sem(sem: SemanticAwareEmbedding, features, prior, gate=None):
+    assert gate is None  # the ungated SEM
     semantic = reference_layer_norm(sem.norm_prior, sem.embed_prior(prior, features.shape[-2:]))
     k, v = sem.to_kv(reference_layer_norm(sem.norm_image, features)).chunk(2, dim=1)
     q = sem.to_q(semantic)
