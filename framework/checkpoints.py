@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -87,6 +88,8 @@ def _torch_load(path: Path, what: str, mmap: bool = False) -> Any:
     if problem is not None:
         raise problem
     try:
+        # mmap needs the zip format of torch >= 1.6; the legacy pickle stream is read whole
+        mmap = mmap and zipfile.is_zipfile(path)
         return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as exc:
         raise CheckpointError(
@@ -112,11 +115,13 @@ def _safetensors_load(path: Path, what: str) -> StateDict:
                               f"({type(exc).__name__}: {_one_line(str(exc))[:200]})") from exc
 
 
-def unwrap_state_dict(obj: Any, *, what: str, source: str | os.PathLike[str] = "<memory>") -> StateDict:
+def unwrap_state_dict(obj: Any, *, what: str, source: str | os.PathLike[str] = "<memory>",
+                      allow_empty: bool = False) -> StateDict:
     """The tensor mapping inside a loaded checkpoint.
 
     Descends through ``state_dict`` / ``model`` / ``module`` wrappers (dropping siblings such as ``meta`` or
-    ``optimizer``), then strips a DataParallel ``module.`` prefix when every key carries it.
+    ``optimizer``), then strips a DataParallel ``module.`` prefix when every key carries it. ``allow_empty``: an
+    empty mapping (the checkpoint of a training-free method) is returned instead of refused.
     """
     for _ in range(4):
         if not isinstance(obj, Mapping):
@@ -130,7 +135,7 @@ def unwrap_state_dict(obj: Any, *, what: str, source: str | os.PathLike[str] = "
                               f"save the weights with torch.save(model.state_dict(), path)")
     state = {str(k): v for k, v in obj.items() if k != "meta"}
     not_tensors = [k for k, v in state.items() if not isinstance(v, Tensor)]
-    if not_tensors or not state:
+    if not_tensors or not (state or allow_empty):
         detail = f"non-tensor entries {not_tensors[:SHOWN_KEYS]}" if not_tensors else "no tensors"
         raise CheckpointError(f"{what}: '{source}' is not a state_dict ({detail}); expected a mapping of parameter "
                               f"names to tensors, optionally under one of the keys {list(WRAPPER_KEYS)}")
@@ -160,13 +165,18 @@ def read_checkpoint(path: str | os.PathLike[str], *, what: str, mmap: bool = Fal
     return _torch_load(file, what, mmap=mmap)
 
 
-def load_state_dict_file(path: str | os.PathLike[str], *, what: str) -> StateDict:
+def load_state_dict_file(path: str | os.PathLike[str], *, what: str, mmap: bool = False,
+                         allow_empty: bool = False) -> StateDict:
     """Read a checkpoint file safely and return its ``name -> tensor`` mapping on the CPU.
 
     ``what`` names the config key that gave the path (e.g. ``"SAMPrior.pretrained"``); every error repeats it.
+    ``mmap``: map the file instead of reading it (zip-format torch files), so tensors that are never copied from —
+    e.g. the entries of parts inference does not build — never occupy memory. ``allow_empty``: see
+    :func:`unwrap_state_dict`.
     """
     file = _existing_file(path, what)
-    return unwrap_state_dict(read_checkpoint(file, what=what), what=what, source=file)
+    return unwrap_state_dict(read_checkpoint(file, what=what, mmap=mmap), what=what, source=file,
+                             allow_empty=allow_empty)
 
 
 def strip_prefixes(state: Mapping[str, Tensor], prefixes: Iterable[str]) -> StateDict:
@@ -263,6 +273,17 @@ def untrained_parameters(model: nn.Module) -> list[str]:
     return [name for name, p in model.named_parameters() if p.requires_grad and name not in provided]
 
 
+def refuse_untrained(model: nn.Module, config_name: str) -> None:
+    """One line when ``model`` (built without a checkpoint) would run trainable parameters no file provided."""
+    untrained = untrained_parameters(model)
+    if untrained:
+        more = f", … {len(untrained) - 3} more" if len(untrained) > 3 else ""
+        raise CheckpointError(
+            f"{config_name}: a checkpoint is needed: {len(untrained)} trainable parameters come from no pretrained "
+            f"file ({', '.join(untrained[:3])}{more}); train the model with `llie train` and pass --checkpoint with "
+            f"the .pth file it wrote")
+
+
 def weights_digest(path: str | os.PathLike[str], length: int = 12) -> str:
     """Short sha256 of a weights file (memoised by path, size and mtime), for component identities."""
     from .zoo.digest import file_sha256
@@ -301,7 +322,7 @@ def load_pretrained(module: nn.Module, pretrained: str | os.PathLike[str] | None
     if resolved is None:
         notice = log.debug if _random_init_expected.get() else log.warning
         notice("%s is null: %s keeps its RANDOM initialisation (no pretrained weights loaded)",
-                    what, type(module).__name__)
+               what, type(module).__name__)
         return "random"
     pretrained = resolved
     state = load_state_dict_file(pretrained, what=what)

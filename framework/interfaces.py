@@ -110,6 +110,10 @@ class ImagePrior(nn.Module, abc.ABC):
     @abc.abstractmethod
     def forward(self, x: Tensor) -> PriorFeatures: ...
 
+    def restrict_outputs(self, strides: set[int], logits: bool) -> None:
+        """A promise from inference that only the levels at ``strides`` (and the logits if ``logits``) will be read,
+        so the prior may skip computing the others (e.g. a segmentation head). Default: compute everything."""
+
     def freeze(self) -> "ImagePrior":
         """Eval mode, no gradients to the weights; stays in eval mode through ``train()`` calls."""
         for p in self.parameters():
@@ -176,6 +180,11 @@ class Enhancer(nn.Module, abc.ABC):
         pass's input (e.g. Zero-DCE's curve maps under ``"curves"``). The model hands them to the losses as
         :attr:`LossContext.enhancer_outputs`, cropped like the output. Default: none."""
         return {}
+
+    def prior_outputs_read(self) -> tuple[set[int], bool] | None:
+        """The prior outputs ``forward`` reads: ``(strides of levels, whether the logits)``; None when unknown
+        (then every output is computed). Lets inference skip prior outputs nobody reads."""
+        return None if self.uses_prior else (set(), False)
 
     @abc.abstractmethod
     def forward(self, x: Tensor, prior: PriorFeatures | None = None, retinex: Retinex | None = None) -> Tensor: ...

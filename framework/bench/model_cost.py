@@ -18,6 +18,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 import torch
 
 from ..errors import ConfigError
-from .timing import Timing, summarize, time_once
+from .timing import summarize, time_once
 
 RESULT_MARKER = "LLIE_BENCH_RESULT "
 MIB = 1024 * 1024
@@ -129,40 +130,46 @@ def load_bench_config(config: str, overrides: list[str] = (), random_init: bool 
 
 
 class ModelBench:
-    """One config's model, built and warmed up, ready to time forwards one at a time and then report its row.
+    """One config's model, built for inference and warmed up, ready to time forwards one at a time and then report
+    its row.
+
+    The model is what ``llie enhance`` runs (:func:`llie.engine.inference.build_inference_model`): no text prior, no
+    losses, prior outputs nobody reads skipped, ``model.prior_precision`` applied, ``memory_format`` (default
+    ``auto``: channels-last on CPU) and ``precision`` (autocast of the whole forward). Each forward is timed in wall
+    time and in process CPU time: with one thread, CPU time is the compute itself and barely moves when other
+    processes share the cores, so it is the steadier figure on a busy machine.
 
     Split in steps so that several configs, each in its own process, can be timed in alternation
-    (:func:`bench_models` with ``interleave``): on a shared machine, sequential runs see different loads.
+    (:func:`bench_models`): on a shared machine, sequential runs see different loads.
     """
 
     def __init__(self, config: str, overrides: list[str] = (), size: tuple[int, int] = (400, 600), warmup: int = 1,
-                 device: str = "cpu", amp: str | None = None, channels_last: bool = False, compile: bool = False,
+                 device: str = "cpu", amp: str | None = None, memory_format: str = "auto", compile: bool = False,
                  threads: int | None = None, batch: int = 1, random_init: bool = False) -> None:
-        from ..engine.builders import build_model
-        from ..engine.perf import apply_channels_last, compile_enhancer
+        from ..engine.inference import build_inference_model
         from ..plugin_door import ensure_plugins_loaded
 
         if threads:
             torch.set_num_threads(int(threads))
         ensure_plugins_loaded()
-        self.config, self.device, self.amp, self.warmup = str(config), device, amp, warmup
-        self.settings = {"batch": batch, "device": device, "amp": amp or "off", "channels_last": channels_last,
-                         "compile": compile, "random_init": random_init}
+        self.config, self.device, self.warmup = str(config), device, warmup
         self.cfg = load_bench_config(config, overrides, random_init)
         self.baseline_rss = current_peak_rss_mib()
-        self.model = build_model(self.cfg).to(device).eval()
+        self.runner = build_inference_model(self.cfg, device=device, precision=amp or "fp32",
+                                            memory_format=memory_format, compile=compile)
+        self.model = self.runner.model
         self.counts = count_params(self.model)
-        if channels_last:
-            self.model = apply_channels_last(self.model)
-        if compile:
-            compile_enhancer(self.model)
+        self.settings = {"batch": batch, "device": device, "amp": amp or "off", **self.runner.settings,
+                         "channels_last": self.runner.settings["memory_format"] == "channels_last",
+                         "compile": compile, "random_init": random_init}
         h, w = size
         self.size = f"{w}x{h}"
         self.x = torch.rand(batch, 3, h, w, device=device)
         self.cuda = device.startswith("cuda")
         if self.cuda:
             torch.cuda.reset_peak_memory_stats()
-        self.fn = forward_fn(self.model)
+        self.wall_samples: list[float] = []
+        self.cpu_samples: list[float] = []
         for _ in range(max(0, warmup)):
             self.forward()
 
@@ -171,17 +178,25 @@ class ModelBench:
             torch.cuda.synchronize()
 
     def forward(self) -> None:
-        with torch.inference_mode(), _autocast(self.device.split(":")[0], self.amp):
-            self.fn(self.x)
+        self.runner(self.x)
 
     def time_forward(self) -> float:
-        return time_once(self.forward, self.sync)
+        """Time one forward; returns its wall time (its CPU time is kept for :meth:`row`)."""
+        cpu_start = time.process_time()
+        wall = time_once(self.forward, self.sync)
+        self.wall_samples.append(wall)
+        self.cpu_samples.append(time.process_time() - cpu_start)
+        return wall
 
-    def row(self, timing: Timing) -> dict:
-        """The config's figures with ``timing`` as its latency; FLOPs are counted last (one more forward)."""
+    def row(self) -> dict:
+        """The config's figures over the timed forwards so far; FLOPs are counted last (one more forward)."""
+        if not self.wall_samples:
+            self.time_forward()
+        timing, cpu = summarize(self.wall_samples), summarize(self.cpu_samples)
         peak = current_peak_rss_mib()
         cuda_peak = torch.cuda.max_memory_allocated() / MIB if self.cuda else None
-        flops = count_flops(self.model, self.x[:1])
+        with self.runner.context():
+            flops = count_flops(self.model, self.x[:1].contiguous(memory_format=self.runner.memory_format))
         experiment = self.cfg.get("experiment") or {}
         return {
             "config": self.config,
@@ -193,6 +208,10 @@ class ModelBench:
             "threads": torch.get_num_threads(),
             "latency_median_s": timing.median,
             "latency_iqr_s": timing.iqr,
+            "cpu_median_s": cpu.median,
+            "cpu_iqr_s": cpu.iqr,
+            "latency_samples_s": list(self.wall_samples),
+            "cpu_samples_s": list(self.cpu_samples),
             "runs": timing.runs,
             "warmup": self.warmup,
             "peak_rss_mib": peak,
@@ -205,7 +224,9 @@ def measure_model(config: str, overrides: list[str] = (), size: tuple[int, int] 
                   warmup: int = 1, **options: Any) -> dict:
     """Every figure of one config's row (run it in a fresh process for the memory figures to mean anything)."""
     bench = ModelBench(config, overrides, size, warmup, **options)
-    return bench.row(summarize([bench.time_forward() for _ in range(runs)]))
+    for _ in range(runs):
+        bench.time_forward()
+    return bench.row()
 
 
 def _worker_env(threads: int | None) -> dict:
@@ -301,7 +322,7 @@ def run_workers(specs: list[dict], runs: int) -> list[dict]:
 
 def bench_models(configs: list[str], *, overrides: list[str] = (), size: tuple[int, int] = (400, 600),
                  runs: int = 5, warmup: int = 1, device: str = "cpu", amp: str | None = None,
-                 channels_last: bool = False, compile: bool = False, threads: int | None = None, batch: int = 1,
+                 memory_format: str = "auto", compile: bool = False, threads: int | None = None, batch: int = 1,
                  random_init: bool = False, in_process: bool = False) -> list[dict]:
     """One row per config, each measured in a fresh process with the forwards of all configs interleaved.
 
@@ -309,7 +330,7 @@ def bench_models(configs: list[str], *, overrides: list[str] = (), size: tuple[i
     accumulate and load drifts are not cancelled).
     """
     specs = [dict(config=str(Path(c).resolve()), overrides=list(overrides), size=list(size), warmup=warmup,
-                  device=device, amp=amp, channels_last=channels_last, compile=compile, threads=threads,
+                  device=device, amp=amp, memory_format=memory_format, compile=compile, threads=threads,
                   batch=batch, random_init=random_init) for c in configs]
     if in_process:
         rows = [measure_model(runs=runs, **{**spec, "size": tuple(size)}) for spec in specs]
@@ -319,3 +340,45 @@ def bench_models(configs: list[str], *, overrides: list[str] = (), size: tuple[i
         row["config"] = str(config)
         row["fresh_process"] = not in_process
     return rows
+
+
+def _matches(row: dict, name: str) -> bool:
+    key = name.lower()
+    config = str(row.get("config", ""))
+    return key in {str(row.get("method", "")).lower(), Path(config).stem.lower(), config.lower()}
+
+
+def check_baseline(configs: list[str], baseline: str, overrides: list[str] = ()) -> None:
+    """Fail before measuring when ``baseline`` names none of ``configs`` (by method, file stem or path)."""
+    rows = []
+    for config in configs:
+        experiment = load_bench_config(config, overrides).get("experiment") or {}
+        rows.append({"config": str(config), "method": experiment.get("method") or Path(config).stem})
+    if not any(_matches(r, baseline) for r in rows):
+        raise ConfigError(f"--baseline {baseline!r} names none of the configs; use one of "
+                          f"{[r['method'] for r in rows]}")
+
+
+def add_ratios(rows: list[dict], baseline: str) -> dict:
+    """Latency of every row relative to the row named ``baseline`` (its method, config stem or config path).
+
+    The forwards were interleaved, so round *r* of every config ran under about the same load: the ratio is the
+    median of the per-round ratios (``cpu_ratio`` from CPU times, ``latency_ratio`` from wall times), and
+    ``cpu_ratio_min`` / ``cpu_ratio_max`` give their spread. Returns the baseline row.
+    """
+    found = [r for r in rows if "error" not in r and _matches(r, baseline)]
+    if not found:
+        names = [str(r.get("method") or Path(str(r.get("config"))).stem) for r in rows if "error" not in r]
+        raise ConfigError(f"--baseline {baseline!r} names no measured row; use one of {names}")
+    base = found[0]
+    for row in rows:
+        if "error" in row:
+            continue
+        row["baseline"] = base.get("method") or base["config"]
+        for kind in ("cpu", "latency"):
+            pairs = list(zip(row[f"{kind}_samples_s"], base[f"{kind}_samples_s"]))
+            ratios = sorted(a / b for a, b in pairs if b > 0) or [float("nan")]
+            row[f"{kind}_ratio"] = summarize(ratios).median
+            if kind == "cpu":
+                row["cpu_ratio_min"], row["cpu_ratio_max"] = ratios[0], ratios[-1]
+    return base

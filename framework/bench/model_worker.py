@@ -2,7 +2,7 @@
 
 Protocol (one line per answer on stdout; the model's own logs go to stderr): after building the model and its
 warm-up forwards the worker prints ``READY``; then it reads commands from stdin: ``time`` runs one timed forward and
-answers ``TIME <seconds>``; ``done`` answers ``LLIE_BENCH_RESULT {json row}`` (latency summarised over the timed
+answers ``TIME <wall seconds>``; ``done`` answers ``LLIE_BENCH_RESULT {json row}`` (latency summarised over the timed
 forwards, peak memory, FLOPs) and exits. An expected failure (a config error) is answered at any point with
 ``LLIE_BENCH_RESULT {"config", "error"}``. Driven by :func:`llie.bench.model_cost.run_workers`.
 """
@@ -23,7 +23,6 @@ def _answer(text: str) -> None:
 def main(argv: list[str] | None = None, commands=None) -> int:
     from ..errors import LLIEError
     from .model_cost import RESULT_MARKER, ModelBench
-    from .timing import summarize
 
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
@@ -37,16 +36,12 @@ def main(argv: list[str] | None = None, commands=None) -> int:
         _answer(RESULT_MARKER + json.dumps({"config": spec["config"], "error": str(exc)}))
         return 0
     _answer("READY")
-    samples: list[float] = []
     for line in (sys.stdin if commands is None else commands):
         command = line.strip()
         if command == "time":
-            samples.append(bench.time_forward())
-            _answer(f"TIME {samples[-1]!r}")
+            _answer(f"TIME {bench.time_forward()!r}")
         elif command == "done":
-            if not samples:
-                samples.append(bench.time_forward())
-            _answer(RESULT_MARKER + json.dumps(bench.row(summarize(samples))))
+            _answer(RESULT_MARKER + json.dumps(bench.row()))
             return 0
         elif command:
             print(f"model_worker: unknown command {command!r}", file=sys.stderr)

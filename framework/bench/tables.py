@@ -11,7 +11,7 @@ from typing import Any
 from rich.table import Table
 
 MODEL_COLUMNS = ("config", "params (M)", "trainable (M)", "frozen prior (M)", "GFLOPs", "latency (s)", "IQR (s)",
-                 "peak RSS (MiB)", "Δ RSS (MiB)")
+                 "CPU (s)", "peak RSS (MiB)", "Δ RSS (MiB)")
 
 
 def write_json(payload: Any, path: str | Path) -> Path:
@@ -40,8 +40,10 @@ def model_table(rows: list[dict]) -> Table:
     where = f"{first.get('device', 'cpu')}, {first.get('threads', '?')} threads, batch {first.get('batch', 1)}"
     if first.get("amp", "off") != "off":
         where += f", autocast {first['amp']}"
-    if first.get("channels_last"):
+    if first.get("memory_format", "channels_last" if first.get("channels_last") else "contiguous") != "contiguous":
         where += ", channels_last"
+    if first.get("prior_precision", "fp32") != "fp32":
+        where += f", prior {first['prior_precision']}"
     if first.get("compile"):
         where += ", compiled enhancer"
     table = Table(title=f"llie bench model — {first.get('size', '?')} input ({where})")
@@ -49,6 +51,9 @@ def model_table(rows: list[dict]) -> Table:
     cuda = any(r.get("cuda_peak_mib") is not None for r in rows)
     if cuda:
         columns.append("CUDA peak (MiB)")
+    baseline = next((r["baseline"] for r in rows if "baseline" in r), None)
+    if baseline is not None:
+        columns += [f"× {baseline} (CPU)", "range", "× (wall)"]
     for col in columns:
         table.add_column(col, justify="left" if col == "config" else "right")
     for r in rows:
@@ -57,14 +62,21 @@ def model_table(rows: list[dict]) -> Table:
             continue
         cells = [str(r.get("method") or r["config"]) + f"\n[dim]{r['config']}[/dim]", _millions(r["params"]),
                  _millions(r["trainable_params"]), _millions(r["frozen_prior_params"]), _num(r["gflops"], ".1f"),
-                 _num(r["latency_median_s"], ".3f"), _num(r["latency_iqr_s"], ".3f"), _num(r["peak_rss_mib"], ".0f"),
-                 _num(r["rss_delta_mib"], ".0f")]
+                 _num(r["latency_median_s"], ".3f"), _num(r["latency_iqr_s"], ".3f"),
+                 _num(r.get("cpu_median_s"), ".3f"), _num(r["peak_rss_mib"], ".0f"), _num(r["rss_delta_mib"], ".0f")]
         if cuda:
             cells.append(_num(r.get("cuda_peak_mib"), ".0f"))
+        if baseline is not None:
+            cells += [_num(r.get("cpu_ratio"), ".3f"),
+                      f"{_num(r.get('cpu_ratio_min'), '.3f')}–{_num(r.get('cpu_ratio_max'), '.3f')}",
+                      _num(r.get("latency_ratio"), ".3f")]
         table.add_row(*cells)
+    ratio = (f"× {baseline}: median of the per-round ratios of interleaved forwards (range: min–max); "
+             if baseline is not None else "")
     table.caption = (f"median of {first.get('runs', '?')} forward passes after {first.get('warmup', '?')} warm-up "
-                     "(torch.inference_mode; costs do not depend on weight values); GFLOPs = 2 × multiply-adds of "
-                     "convs/matmuls (FlopCounterMode); "
+                     "(the inference model of `llie enhance`, torch.inference_mode; costs do not depend on weight "
+                     "values); CPU = process CPU time per forward (steady on a shared machine at 1 thread); "
+                     + ratio + "GFLOPs = 2 × multiply-adds of convs/matmuls (FlopCounterMode); "
                      + ("each config in a fresh process, forwards of all configs interleaved"
                         if first.get("fresh_process", True) else "all configs in this process, one after the other"))
     return table

@@ -3,7 +3,8 @@ ratios.
 
 On a shared CPU give ``--threads 1``: multi-threaded kernels slow down badly when other processes hold the cores.
 
-- ``model CONFIG [CONFIG ...]``: params (total / trainable / frozen prior), GFLOPs, latency, peak memory per config;
+- ``model CONFIG [CONFIG ...]``: params (total / trainable / frozen prior), GFLOPs, latency (wall and CPU time),
+  peak memory per config, of the model ``llie enhance`` runs; ``--baseline NAME`` adds ratios vs that row;
 - ``train-step CONFIG``: the mmengine Runner's training iteration vs. a bare torch loop (overhead ratio);
 - ``eval --pairs LOW HIGH | --synthetic N``: vectorised PSNR/SSIM vs. a scikit-image loop (speed ratio, max |Δ|);
 - ``data CONFIG``: training-pipeline images/s vs. the model's step rate;
@@ -59,7 +60,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--batch", type=_positive, default=1, help="images per forward (default 1)")
     m.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
     m.add_argument("--amp", choices=["off", "bf16", "fp16"], default="off", help="autocast dtype (default off)")
-    m.add_argument("--channels-last", action="store_true", help="NHWC weights and activations")
+    m.add_argument("--memory-format", choices=["auto", "channels_last", "contiguous"], default="auto",
+                   help="tensor layout (default auto: channels_last on CPU, as llie enhance runs)")
+    m.add_argument("--channels-last", dest="memory_format", action="store_const", const="channels_last",
+                   help="same as --memory-format channels_last")
+    m.add_argument("--baseline", metavar="NAME",
+                   help="add latency ratios vs this row (its method, e.g. Retinexformer, or its config file name)")
     m.add_argument("--compile", action="store_true", help="torch.compile the enhancer (warm-up pays compilation)")
     m.add_argument("--random-init", action="store_true",
                    help="set every model.*.pretrained to null (no weight files needed; costs are the same)")
@@ -113,9 +119,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 # ---- helpers -----------------------------------------------------------------------------------------------------
 def _print(renderable: Any) -> None:
+    import sys
+
     from rich.console import Console
 
-    Console().print(renderable)
+    # wide when piped (rich assumes 80 columns without a terminal, which cuts the model table's cells)
+    Console(width=None if sys.stdout.isatty() else 200).print(renderable)
 
 
 def _set_threads(args: argparse.Namespace) -> None:
@@ -134,17 +143,24 @@ def _maybe_json(args: argparse.Namespace, payload: Any) -> None:
 
 # ---- commands ----------------------------------------------------------------------------------------------------
 def run_model(args: argparse.Namespace) -> int:
-    from ..bench.model_cost import bench_models, parse_size
+    from ..bench.model_cost import add_ratios, bench_models, check_baseline, parse_size
     from ..bench.tables import model_table
 
     size = parse_size(args.size)
     for config in args.configs:  # fail before spending minutes on the first configs
         if not Path(config).is_file():
             raise ConfigError(f"config file not found: {config}")
+    if args.baseline:
+        check_baseline(args.configs, args.baseline, args.overrides)
     rows = bench_models(args.configs, overrides=args.overrides, size=size, runs=args.runs, warmup=args.warmup,
                         device=args.device, amp=None if args.amp == "off" else args.amp,
-                        channels_last=args.channels_last, compile=args.compile, threads=args.threads,
+                        memory_format=args.memory_format, compile=args.compile, threads=args.threads,
                         batch=args.batch, random_init=args.random_init, in_process=args.in_process)
+    if args.baseline:
+        try:
+            add_ratios(rows, args.baseline)
+        except ConfigError as exc:  # the baseline's own measurement failed: its error row says why
+            print(f"llie bench model: no ratios: {exc}")
     _print(model_table(rows))
     _maybe_json(args, rows)
     return 1 if any("error" in r for r in rows) else 0

@@ -144,13 +144,16 @@ def complete_state(model: nn.Module, state: Mapping[str, Tensor], records: Mappi
     return state
 
 
-def read_trained_state(path: str | os.PathLike[str], *, what: str) -> tuple[StateDict, dict | None]:
-    """``(state_dict, frozen-part records or None)`` of a checkpoint file (weights-only)."""
-    obj = read_checkpoint(path, what=what)
+def read_trained_state(path: str | os.PathLike[str], *, what: str, mmap: bool = False,
+                       allow_empty: bool = False) -> tuple[StateDict, dict | None]:
+    """``(state_dict, frozen-part records or None)`` of a checkpoint file (weights-only). ``mmap`` and
+    ``allow_empty``: see :func:`llie.checkpoints.load_state_dict_file`."""
+    obj = read_checkpoint(path, what=what, mmap=mmap)
     records = obj.get(FROZEN_PARTS_KEY) if isinstance(obj, Mapping) else None
     if records and isinstance(obj.get("state_dict"), Mapping) and not obj["state_dict"]:
         return {}, dict(records)  # everything the model holds is rebuilt
-    return unwrap_state_dict(obj, what=what, source=Path(path)), (dict(records) if records else None)
+    state = unwrap_state_dict(obj, what=what, source=Path(path), allow_empty=allow_empty)
+    return state, (dict(records) if records else None)
 
 
 def load_checkpoint_into(model: nn.Module, path: str | os.PathLike[str], *, what: str) -> None:

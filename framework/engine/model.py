@@ -17,6 +17,7 @@ from ..errors import ConfigError, NonFiniteLossError
 from ..interfaces import Decomposer, Enhancer, ImagePrior, LossContext, PriorFeatures, Retinex, TextPrior
 from ..registry import build
 from .padding import crop_to, lcm, pad_to_multiple
+from .precision import PRECISIONS, detach_features, frozen_prior_context
 
 
 def _optional_is_absent(cfg: Any) -> bool:
@@ -54,6 +55,11 @@ class SemanticPriorModel(BaseModel):
     3. ``out = enhancer(retinex.reflectance or low, prior, retinex)`` (+ ``low=low`` for enhancers that read it);
     4. with an illumination adjuster: ``out = out ⊙ adjuster(retinex.illumination, low)``.
 
+    ``prior_precision`` (``'fp32'`` default | ``'bf16'``): outside training, a frozen image prior computes its
+    features under ``inference_mode`` and bf16 autocast, handed on as float32 (the training-time counterpart is
+    ``train.amp``, see :mod:`llie.engine.perf`). It can change results slightly, so it is a recorded config key;
+    the measured difference is in the README's Performance section.
+
     Losses (``mode='loss'``) are the configured terms, logged as ``loss_<name>``; ``mode='predict'`` returns one
     dict per image with ``pred`` (clamped to [0,1]), ``name`` and — when the batch has ground truth — ``gt``, for
     the metrics, plus ``extras`` (``{name: float}``, the enhancer's :meth:`~llie.interfaces.Enhancer.diagnostics`)
@@ -62,8 +68,15 @@ class SemanticPriorModel(BaseModel):
 
     def __init__(self, enhancer: dict, decomposer: Any = None, image_prior: Any = None, text_prior: Any = None,
                  illumination_adjuster: Any = None, losses: list | tuple = (), pad_multiple: int = 1,
-                 data_preprocessor: dict | None = None, init_cfg: dict | None = None) -> None:
+                 prior_precision: str = "fp32", data_preprocessor: dict | None = None,
+                 init_cfg: dict | None = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if prior_precision not in PRECISIONS:
+            raise ConfigError(f"model.prior_precision: unknown value {prior_precision!r}; use one of "
+                              f"{sorted(PRECISIONS)}")
+        #: the dtype a frozen image prior computes features in outside training (None: float32)
+        self.prior_precision = prior_precision
+        self.prior_dtype: torch.dtype | None = PRECISIONS[prior_precision]
         self.decomposer: Decomposer | None = _optional("decomposers", decomposer)
         self.image_prior: ImagePrior | None = build_frozen_part("image_priors", image_prior)
         self.text_prior: TextPrior | None = build_frozen_part("text_priors", text_prior)
@@ -121,6 +134,10 @@ class SemanticPriorModel(BaseModel):
         if self.prior_feature_fn is not None:
             return self.prior_feature_fn(self.image_prior, low, data_samples)
         if self.image_prior.frozen:
+            if self.prior_dtype is not None and not self.training:
+                with frozen_prior_context(self.prior_dtype, low.device.type):
+                    features = self.image_prior(low)
+                return detach_features(features)
             with torch.no_grad():
                 return self.image_prior(low)
         return self.image_prior(low)

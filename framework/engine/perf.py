@@ -34,15 +34,13 @@ from torch import Tensor
 
 from ..errors import ConfigError
 from ..interfaces import PriorFeatures
+from .precision import (PRECISIONS, default_device_type, detach_features, frozen_prior_context,  # noqa: F401
+                        lower_precision_weights)
 
 AMP_DTYPES: dict[str, torch.dtype] = {"bf16": torch.bfloat16, "fp16": torch.float16}
 DEFAULT_OPTIMIZER = {"type": "AdamW", "lr": 2e-4, "betas": (0.9, 0.999), "weight_decay": 0.0}
 
 PriorFeatureFn = Callable[[Any, Tensor, "list[str] | None"], PriorFeatures]
-
-
-def default_device_type() -> str:
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def amp_dtype(train_cfg: dict, device_type: str | None = None) -> torch.dtype | None:
@@ -105,29 +103,6 @@ def optim_wrapper_cfg(train_cfg: dict, device_type: str | None = None) -> dict:
 
 
 # ---- frozen priors in reduced precision -----------------------------------------------------------------------
-def _autograd_ready(t: Tensor) -> Tensor:
-    """An ordinary float32 tensor from one made under ``inference_mode`` (those cannot be saved for backward)."""
-    return t.float() if t.dtype != torch.float32 else t.clone()
-
-
-def detach_features(features: PriorFeatures | None) -> PriorFeatures | None:
-    if features is None:
-        return None
-    return PriorFeatures([(s, _autograd_ready(t)) for s, t in features.levels],
-                         None if features.logits is None else _autograd_ready(features.logits), features.logits_stride)
-
-
-@contextmanager
-def frozen_prior_context(dtype: torch.dtype | None, device_type: str | None = None) -> Iterator[None]:
-    """``inference_mode`` (no autograd records, no version counters) and autocast in ``dtype`` when given."""
-    with torch.inference_mode():
-        if dtype is None:
-            yield
-        else:
-            with torch.autocast(device_type=device_type or default_device_type(), dtype=dtype):
-                yield
-
-
 def reduced_precision_prior_fn(dtype: torch.dtype | None, device_type: str | None = None,
                                inner: PriorFeatureFn | None = None,
                                active: Callable[[], bool] | None = None) -> PriorFeatureFn:

@@ -10,7 +10,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import set_random_seed
 
-from ..checkpoints import random_init_expected, untrained_parameters
+from ..checkpoints import random_init_expected, refuse_untrained
 from ..errors import CheckpointError
 from .builders import build_dataset, build_model, section
 from .export import exported_config
@@ -108,13 +108,7 @@ def load_trained_model(cfg: Config, checkpoint: str | Path | None = None) -> Any
     seed_everything(cfg)
     if checkpoint is None:
         model = build_model(cfg)
-        untrained = untrained_parameters(model)
-        if untrained:
-            more = f", … {len(untrained) - 3} more" if len(untrained) > 3 else ""
-            raise CheckpointError(
-                f"{Path(cfg.filename or 'config').name}: a checkpoint is needed: {len(untrained)} trainable "
-                f"parameters come from no pretrained file ({', '.join(untrained[:3])}{more}); train the model with "
-                f"`llie train` and pass --checkpoint with the .pth file it wrote")
+        refuse_untrained(model, Path(cfg.filename or "config").name)
         return model.eval()
     with random_init_expected(exported_config(checkpoint) is not None):  # an exported file holds every weight
         model = build_model(cfg)

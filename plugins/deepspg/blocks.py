@@ -13,7 +13,7 @@ from llie.errors import ConfigError
 
 from llie.layers import LayerNorm2d
 
-from .layers import ATTENTION_SCALINGS, GatedDConvFFN, channel_attention, check_heads
+from .layers import ATTENTION_SCALINGS, GatedDConvFFN, channel_attention, check_heads, conv_channels
 
 BLOCK_TYPES = ("mdta", "conv")
 
@@ -30,8 +30,14 @@ class ChannelSelfAttention(nn.Module):
         self.qkv_dwconv = nn.Conv2d(3 * dim, 3 * dim, 3, padding=1, groups=3 * dim, bias=False)
         self.project_out = nn.Conv2d(dim, dim, 1, bias=False)
 
+    def _part(self, x: Tensor, index: int) -> Tensor:
+        """q (0), k (1) or v (2) alone: equal to chunking the full projection, without the 3×-wide tensor."""
+        dim = self.project_out.in_channels
+        start, stop = index * dim, (index + 1) * dim
+        return conv_channels(self.qkv_dwconv, conv_channels(self.qkv, x, start, stop), start, stop)
+
     def forward(self, x: Tensor) -> Tensor:
-        q, k, v = self.qkv_dwconv(self.qkv(x)).chunk(3, dim=1)
+        q, k, v = self._part(x, 0), self._part(x, 1), self._part(x, 2)
         return self.project_out(channel_attention(q, k, v, self.heads, self.temperature, self.scaling))
 
 

@@ -160,6 +160,16 @@ class SemanticAwareEnhancer(Enhancer):
         if self.gate == "dynamic" and self.routes:  # built after the SEMs: their weights draw the same numbers
             self.trust_gate = DynamicGate(len(self.routes), self.gate_init).to(device=ref.device, dtype=ref.dtype)
 
+    def prior_outputs_read(self) -> tuple[set[int], bool] | None:
+        """The prior strides (and whether the logits) routed to some SEM; nothing without SEMs; every output when
+        gated (a gate reads the prior's confidence from whichever outputs it has)."""
+        if not self.uses_prior:
+            return set(), False
+        if self.layout is None or self.gate != "none":  # unbound routing / gates read the prior's confidence
+            return None
+        sources = set(self.routes.values())
+        return {int(s) for s in sources if s != LOGITS}, LOGITS in sources
+
     def _prior_tensors(self, prior: PriorFeatures | None) -> dict[int, Tensor]:
         """The prior tensor each SEM scale reads; empty when SEMs are to be skipped."""
         if not self.uses_prior or prior is None or prior.empty:
@@ -231,8 +241,8 @@ class SemanticAwareEnhancer(Enhancer):
             skips.append(features)
             features = self.downs[i](features)
         features = self._semantic(self.bottleneck(features), 2 ** self.levels, priors, gates)
-        for i in reversed(range(self.levels)):
-            features = self.fuses[i](torch.cat([self.ups[i](features), skips[i]], dim=1))
+        for i in reversed(range(self.levels)):  # pop: each skip is released as soon as it is used
+            features = self.fuses[i](torch.cat([self.ups[i](features), skips.pop()], dim=1))
             features = self.decoders[i](features)
             if self.sem_position == "decoder":
                 features = self._semantic(features, 2 ** i, priors, gates)

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from llie.layers import LayerNorm2d
 
 from .gate import DEFAULT_GATE_INIT, StaticGate, check_gate
-from .layers import GatedDConvFFN, channel_attention, check_heads, pointwise_then_depthwise
+from .layers import GatedDConvFFN, channel_attention, check_heads, pointwise_then_depthwise, projection_part
 
 
 class SemanticAwareEmbedding(nn.Module):
@@ -90,11 +90,18 @@ class SemanticAwareEmbedding(nn.Module):
                              "gate='dynamic' to use them")
         return None
 
+    def attend(self, features: Tensor, prior: Tensor) -> Tensor:
+        """The cross-attention branch (before its residual and gate). A method of its own so that its full-size
+        intermediates are released when it returns, before the feed-forward allocates its own."""
+        dim = features.shape[1]
+        q = self.to_q(self.norm_prior(self.embed_prior(prior.to(features.dtype), features.shape[-2:])))
+        normed = self.norm_image(features)
+        k, v = projection_part(self.to_kv, normed, 0, dim), projection_part(self.to_kv, normed, dim, 2 * dim)
+        del normed
+        return self.project_out(channel_attention(q, k, v, self.heads, self.temperature, self.scaling))
+
     def forward(self, features: Tensor, prior: Tensor, gate: Tensor | None = None) -> Tensor:
-        semantic = self.norm_prior(self.embed_prior(prior.to(features.dtype), features.shape[-2:]))
-        k, v = self.to_kv(self.norm_image(features)).chunk(2, dim=1)
-        q = self.to_q(semantic)
-        attended = self.project_out(channel_attention(q, k, v, self.heads, self.temperature, self.scaling))
+        attended = self.attend(features, prior)
         g = self._gate(features.shape[0], gate)
         self.last_gate = None if g is None else g.detach()
         features = features + (attended if g is None else g.to(attended.dtype).view(-1, 1, 1, 1) * attended)

@@ -67,15 +67,20 @@ class MMSegPrior(ImagePrior):
         self.strides = LEVEL_STRIDES
         self.num_classes = int(num_classes) if with_logits else None
         self.with_logits = bool(with_logits)
+        self._logits_read = True  # inference may promise not to read them (restrict_outputs)
         self.weights = load_pretrained(self, pretrained, what=f"{name}.pretrained",
                                        drop_prefixes=("auxiliary_head.", "data_preprocessor."))
         if frozen:
             self.freeze()
 
+    def restrict_outputs(self, strides: set[int], logits: bool) -> None:
+        """Skip the decode head when its logits are not read (the backbone gives every level at once)."""
+        self._logits_read = bool(logits)
+
     def forward(self, x: Tensor) -> PriorFeatures:
         features = list(self.backbone(self.normalizer(x)))
         levels = list(zip(self.strides, features))
-        logits = self.decode_head(features) if self.with_logits else None
+        logits = self.decode_head(features) if self.with_logits and self._logits_read else None
         return PriorFeatures(levels=levels, logits=logits, logits_stride=self.strides[0])
 
     def identity(self) -> str:

@@ -201,3 +201,20 @@ def test_weights_digest_follows_content(tmp_path):
     torch.save({"a": torch.ones(3)}, path)
     os.utime(path, ns=(1, 10**18))  # make sure the memo key (size, mtime) changes even on coarse clocks
     assert weights_digest(path) != first
+
+
+@pytest.mark.parametrize("zip_format", [True, False])
+def test_memory_mapped_loading_gives_the_same_tensors_for_both_file_formats(tmp_path, zip_format):
+    state = {"a.weight": torch.randn(3, 4), "b.bias": torch.arange(5.0)}
+    path = tmp_path / "w.pth"
+    torch.save({"state_dict": state}, path, _use_new_zipfile_serialization=zip_format)
+    loaded = load_state_dict_file(path, what="w", mmap=True)
+    assert loaded.keys() == state.keys() and all(torch.equal(loaded[k], v) for k, v in state.items())
+
+
+def test_an_empty_state_is_refused_unless_allowed(tmp_path):
+    path = tmp_path / "untrained.pth"
+    torch.save({"state_dict": {}, "meta": {"iter": 0}}, path)
+    with pytest.raises(CheckpointError, match="no tensors"):
+        load_state_dict_file(path, what="w")
+    assert load_state_dict_file(path, what="w", allow_empty=True) == {}

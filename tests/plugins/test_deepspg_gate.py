@@ -9,7 +9,6 @@ import torch
 from llie.errors import ConfigError
 from llie.interfaces import PriorFeatures
 from llie.plugins.deepspg.gate import STATISTICS, DynamicGate, StaticGate, trust_statistics
-from llie.plugins.deepspg.layers import channel_attention
 from llie.plugins.deepspg.sem import SemanticAwareEmbedding
 from llie.registry import build
 
@@ -32,11 +31,7 @@ def enhancer(gate: str = "none", seed: int = 0, **overrides):
 
 def ungated_sem_forward(self, features, prior):
     """The SEM exactly as it was before gates existed (the reference for gate='none')."""
-    semantic = self.norm_prior(self.embed_prior(prior.to(features.dtype), features.shape[-2:]))
-    k, v = self.to_kv(self.norm_image(features)).chunk(2, dim=1)
-    q = self.to_q(semantic)
-    attended = channel_attention(q, k, v, self.heads, self.temperature, self.scaling)
-    features = features + self.project_out(attended)
+    features = features + self.attend(features, prior)
     return features + self.ffn(self.norm_ffn(features))
 
 

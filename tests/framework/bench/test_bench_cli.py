@@ -47,6 +47,23 @@ def test_bench_model_table_and_json(tiny, tmp_path, capsys):
     assert len(rows) == 2 and rows[0]["params"] > 2631  # --set widened the tiny U-Net (2631 params at width 4)
 
 
+def test_bench_model_baseline_ratio_column(tiny, tmp_path, capsys):
+    wide = tmp_path / "wide.yaml"
+    wide.write_text(TINY_YAML.replace("method: TinyUNet", "method: WideUNet").replace("base_channels: 4",
+                                                                                   "base_channels: 16"))
+    out_json = tmp_path / "model.json"
+    assert main(["bench", "model", str(tiny), str(wide), "--size", "40x24", "--runs", "2", "--warmup", "0",
+                 "--in-process", "--baseline", "tinyunet", "--memory-format", "contiguous",
+                 "--json", str(out_json)]) == 0
+    out = capsys.readouterr().out
+    assert "× TinyUNet (CPU)" in out and "CPU (s)" in out
+    tiny_row, wide_row = json.loads(out_json.read_text())
+    assert tiny_row["cpu_ratio"] == 1.0 and wide_row["baseline"] == "TinyUNet" and wide_row["cpu_ratio"] > 0
+    assert tiny_row["memory_format"] == "contiguous"
+    assert main(["bench", "model", str(tiny), "--baseline", "retinexformer"]) == 2  # refused before measuring
+    assert "names none of the configs" in capsys.readouterr().err
+
+
 def test_bench_model_missing_config_is_one_line(tmp_path, capsys):
     assert main(["bench", "model", str(tmp_path / "nope.yaml")]) == 2
     assert "config file not found" in capsys.readouterr().err

@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from llie.bench import model_worker
-from llie.bench.model_cost import (RESULT_MARKER, bench_models, count_flops, count_params, load_bench_config,
-                                        parse_size, run_workers)
+from llie.bench.model_cost import (RESULT_MARKER, add_ratios, bench_models, count_flops, count_params,
+                                   load_bench_config, parse_size, run_workers)
 from llie.errors import ConfigError
 from llie.interfaces import ImagePrior, PriorFeatures
 from llie.registry import build
@@ -103,3 +103,23 @@ def test_random_init_nulls_every_pretrained_path(tmp_path):
     cfg = load_bench_config(str(path), random_init=True)
     assert cfg.model.image_prior.pretrained is None and cfg.model.text_prior.pretrained is None
     assert cfg.model.enhancer.depth == 1  # nothing else changes
+
+
+def _timed_row(method, config, cpu, wall):
+    return {"method": method, "config": config, "cpu_samples_s": cpu, "latency_samples_s": wall}
+
+
+def test_ratios_pair_the_interleaved_rounds():
+    """Round r of every config ran under the same load: a slow round slows both and cancels in the ratio."""
+    rows = [_timed_row("DeepSPG", "exp/deepspg.yaml", [4.0, 8.0, 4.4], [5.0, 10.0, 6.0]),
+            _timed_row("Retinexformer", "exp/retinexformer.yaml", [5.0, 10.0, 4.0], [5.0, 10.0, 5.0]),
+            {"config": "broken.yaml", "error": "boom"}]
+    base = add_ratios(rows, "retinexformer")  # the config's stem, any case
+    assert base is rows[1] and rows[1]["cpu_ratio"] == 1.0
+    assert rows[0]["cpu_ratio"] == pytest.approx(0.8)  # median of 0.8, 0.8, 1.1 (ratio of medians: 4.4/5 = 0.88)
+    assert (rows[0]["cpu_ratio_min"], rows[0]["cpu_ratio_max"]) == (pytest.approx(0.8), pytest.approx(1.1))
+    assert rows[0]["latency_ratio"] == pytest.approx(1.0) and rows[0]["baseline"] == "Retinexformer"
+    assert "cpu_ratio" not in rows[2]
+    assert add_ratios(rows, "DeepSPG") is rows[0]  # or its method name
+    with pytest.raises(ConfigError, match="Retinexformer"):
+        add_ratios(rows, "unet")

@@ -19,7 +19,7 @@ def test_folder_with_bad_files_writes_all_good_outputs_and_reports_the_bad(tiny_
     for name, kind in zip(bad, BROKEN_KINDS):
         write_image(inputs / name, np.full((16, 24, 3), 0.1, np.float32))
         break_file(inputs / name, kind)
-    code = main(["enhance", str(config), "--checkpoint", ckpt, str(inputs), str(out)])
+    code = main(["enhance", str(config), "--checkpoint", ckpt, str(inputs), str(out), "--batch", "4"])
     captured = capsys.readouterr()
     assert code != 0
     for stem, (h, w) in good.items():
@@ -40,3 +40,19 @@ def test_unwritable_output_folder_fails_naming_it(tiny_run, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code != 0 and "Traceback" not in err
     assert any("cannot write" in line and str(tmp_path / "afile") in line for line in error_lines(err))
+
+
+def test_precision_and_layout_options_change_nothing_visible(tiny_run, tmp_path, capsys):
+    """bf16 and the contiguous layout give the same image as the defaults to within a gray level or two."""
+    config, ckpt = tiny_run
+    write_image(tmp_path / "in" / "a.png", np.random.default_rng(0).random((16, 24, 3)).astype(np.float32) * 0.3)
+    outputs = {}
+    for name, options in {"default": [], "bf16": ["--precision", "bf16"],
+                          "nchw": ["--memory-format", "contiguous"]}.items():
+        assert main(["enhance", str(config), "--checkpoint", ckpt, str(tmp_path / "in"), str(tmp_path / name),
+                     *options]) == 0
+        outputs[name] = read_image(tmp_path / name / "a.png")
+    out = capsys.readouterr().out
+    assert "precision fp32" in out and "precision bf16" in out and "memory_format contiguous" in out
+    assert np.abs(outputs["nchw"] - outputs["default"]).max() <= 1 / 255 + 1e-6
+    assert np.abs(outputs["bf16"] - outputs["default"]).max() <= 3 / 255
