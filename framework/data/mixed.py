@@ -161,6 +161,7 @@ class MixedBatchSampler:
         dataset = getattr(sampler, "dataset", sampler)
         if not isinstance(dataset, MixedSources):
             raise ConfigError(f"MixedBatchSampler needs a MixedSources dataset, got {type(dataset).__name__}")
+        self.sampler = sampler  # mmengine's seed hook looks for it (an InfiniteSampler ignores set_epoch)
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.counts = dataset.batch_counts(self.batch_size)
