@@ -45,6 +45,13 @@ from llie.interfaces import Loss, LossContext
 from .penalties import check_kind, penalty
 
 DARKEN_OPTIONS = ("gamma_range", "gain_range", "shot_noise", "read_noise", "color_cast")
+#: what is darkened → the default darkening: the enhancement gets the synthetic pairs' full ranges (it is a clean
+#: image); the real input, already dark, a milder darkening on top of its own
+DEGRADE: dict[str, dict[str, Any]] = {
+    "enhanced": {},
+    "input": {"gamma_range": (1.0, 1.3), "gain_range": (0.4, 1.0), "shot_noise": (0.0, 0.01),
+              "read_noise": (0.0, 0.005), "color_cast": 0.05},
+}
 
 
 class SyntheticToRealConsistencyLoss(Loss):
@@ -57,12 +64,16 @@ class SyntheticToRealConsistencyLoss(Loss):
     name = "s2r_consistency"
     needs_target = False
 
-    def __init__(self, weight: float = 0.5, kind: str = "charbonnier", eps: float = 1e-3,
+    def __init__(self, weight: float = 0.5, kind: str = "charbonnier", eps: float = 1e-3, degrade: str = "enhanced",
                  darken_options: dict[str, Any] | None = None, name: str | None = None) -> None:
         super().__init__(weight, name)
         self.kind = check_kind(kind, "SyntheticToRealConsistencyLoss")
         self.eps = float(eps)
-        self.darken_options = dict(darken_options or {})
+        if degrade not in DEGRADE:
+            raise ConfigError(f"SyntheticToRealConsistencyLoss: degrade '{degrade}' is not one of "
+                              f"{', '.join(DEGRADE)}")
+        self.degrade = degrade
+        self.darken_options = {**DEGRADE[degrade], **(darken_options or {})}
         unknown = [k for k in self.darken_options if k not in DARKEN_OPTIONS]
         if unknown:
             raise ConfigError(f"SyntheticToRealConsistencyLoss: unknown darken option '{unknown[0]}'; known: "
@@ -73,5 +84,5 @@ class SyntheticToRealConsistencyLoss(Loss):
             raise ConfigError("SyntheticToRealConsistencyLoss needs the model's enhancement (LossContext.enhance), "
                               "which SemanticPriorModel sets in loss mode")
         pseudo = pred.detach().clamp(0.0, 1.0)
-        redarkened = darken_batch(pseudo, **self.darken_options)
-        return self.weight * penalty(ctx.enhance(redarkened) - pseudo, self.kind, self.eps)
+        darker = darken_batch(pseudo if self.degrade == "enhanced" else ctx.low, **self.darken_options)
+        return self.weight * penalty(ctx.enhance(darker) - pseudo, self.kind, self.eps)
