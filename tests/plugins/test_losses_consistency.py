@@ -81,3 +81,35 @@ def test_torch_darkening_draws_each_image_its_own_parameters_in_the_ranges():
     noisy = darken_batch(y, torch.Generator().manual_seed(1), gamma_range=1.0, gain_range=0.5, shot_noise=0.0,
                          read_noise=0.01, color_cast=0.0)
     assert 0.008 < float((noisy - 0.25).std()) < 0.012
+
+
+NOISELESS = {"shot_noise": 0.0, "read_noise": 0.0}
+
+
+def test_input_mode_is_zero_for_a_model_invariant_to_exposure_and_cast():
+    """f = per-channel exposure normalisation does not care about the input's gain or cast: nothing to learn."""
+    loss = SyntheticToRealConsistencyLoss(weight=1.0, kind="l1", degrade="input", darken_options=NOISELESS)
+    normalise = lambda x: 0.5 * x / x.mean(dim=(2, 3), keepdim=True)  # noqa: E731
+    low = enhanced() * 0.1
+    assert float(loss(normalise(low), None, LossContext(low=low, enhance=normalise))) < 1e-6
+
+
+def test_input_mode_degrades_the_real_input_both_ways_and_not_the_enhancement():
+    seen = []
+    loss = SyntheticToRealConsistencyLoss(weight=1.0, degrade="input", darken_options={**NOISELESS, "color_cast": 0.0})
+    low = enhanced() * 0.1
+    for _ in range(20):
+        loss(torch.ones_like(low), None, LossContext(low=low, enhance=lambda x: seen.append(x) or x))
+    gains = torch.stack([(x / low).mean(dim=(1, 2, 3)) for x in seen])  # one gain per image and call
+    assert float(gains.min()) >= 0.6 - 1e-6 and float(gains.max()) <= 1.6 + 1e-6
+    assert float(gains.min()) < 1.0 < float(gains.max())
+    for x, gain in zip(seen, gains):
+        assert torch.allclose(x, low * gain.view(-1, 1, 1, 1), atol=1e-6)  # the input's, not the enhancement's
+    identity = float(SyntheticToRealConsistencyLoss(weight=1.0, degrade="input")(
+        low, None, LossContext(low=low, enhance=lambda x: x)))
+    assert identity > 0  # the identity is not invariant to exposure
+
+
+def test_unknown_degrade_mode_is_a_config_error():
+    with pytest.raises(ConfigError, match="degrade 'output' is not one of enhanced, input"):
+        SyntheticToRealConsistencyLoss(degrade="output")
