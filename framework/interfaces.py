@@ -9,7 +9,8 @@ Conventions shared by all of them (checked in tests):
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -52,6 +53,15 @@ class PriorFeatures:
     def to(self, *args: Any, **kwargs: Any) -> "PriorFeatures":
         return PriorFeatures([(s, t.to(*args, **kwargs)) for s, t in self.levels],
                              None if self.logits is None else self.logits.to(*args, **kwargs), self.logits_stride)
+
+    def select(self, index: Tensor) -> "PriorFeatures":
+        """The features of the batch samples ``index`` (a 1-D index tensor)."""
+        return PriorFeatures([(s, _pick(t, index)) for s, t in self.levels],
+                             None if self.logits is None else _pick(self.logits, index), self.logits_stride)
+
+
+def _pick(tensor: Tensor, index: Tensor) -> Tensor:
+    return tensor.index_select(0, index.to(tensor.device))
 
 
 class Decomposer(nn.Module, abc.ABC):
@@ -202,7 +212,12 @@ class LossContext:
     low: the low-light input ``B×3×H×W``; retinex: its decomposition (or None); prior_features: the image prior's
     features of ``low`` (or None); image_prior / text_prior / decomposer: the model's modules (or None), so
     semantic and multimodal losses can run them on the prediction; enhancer_outputs: the enhancer's
-    :meth:`Enhancer.loss_outputs` of this forward pass (e.g. curve maps for an illumination-smoothness term).
+    :meth:`Enhancer.loss_outputs` of this forward pass (e.g. curve maps for an illumination-smoothness term);
+    enhance: the model's whole enhancement ``B×3×H×W -> B×3×H×W`` (set in loss mode), for self-supervised terms that
+    enhance an image of their own making (e.g. a re-darkened output) with the model being trained.
+
+    With several data sources in a batch, each loss sees only the samples it applies to: :meth:`select` cuts every
+    per-sample field down to them.
     """
 
     low: Tensor
@@ -212,6 +227,16 @@ class LossContext:
     text_prior: TextPrior | None = None
     decomposer: Decomposer | None = None
     enhancer_outputs: dict[str, Tensor] = field(default_factory=dict)
+    enhance: Callable[[Tensor], Tensor] | None = None
+
+    def select(self, index: Tensor) -> "LossContext":
+        """The context of the batch samples ``index`` (a 1-D index tensor); modules and ``enhance`` are shared."""
+        retinex = self.retinex
+        return replace(self, low=_pick(self.low, index),
+                       retinex=None if retinex is None else Retinex(_pick(retinex.reflectance, index),
+                                                                    _pick(retinex.illumination, index)),
+                       prior_features=None if self.prior_features is None else self.prior_features.select(index),
+                       enhancer_outputs={k: _pick(v, index) for k, v in self.enhancer_outputs.items()})
 
 
 class Loss(nn.Module, abc.ABC):

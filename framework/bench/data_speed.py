@@ -19,6 +19,7 @@ from mmengine.dataset import InfiniteSampler, default_collate
 from torch.utils.data import DataLoader
 
 from ..config import to_plain
+from ..data.mixed import MixedBatchSampler, MixedSources, collate_mixed
 from ..engine.builders import build_dataset
 from .timing import Timing, summarize
 
@@ -71,14 +72,20 @@ class DataSpeedResult:
 
 
 def train_loader(cfg: Config, workers: int | None = None) -> DataLoader:
-    """A torch DataLoader with the training loader's settings (see :func:`llie.engine.builders.train_loader_cfg`)."""
+    """A torch DataLoader with the training loader's settings (see :func:`llie.engine.builders.train_loader_cfg`;
+    a MixedSources gets its batch sampler and collate)."""
     data = to_plain(cfg.get("data") or {})
     workers = int(data.get("num_workers", 0) if workers is None else workers)
     dataset = build_dataset(cfg, "train")
-    return DataLoader(dataset, batch_size=int(data.get("batch_size", 4)),
-                      sampler=InfiniteSampler(dataset, shuffle=True, seed=int(cfg.get("seed", 0))), num_workers=workers, pin_memory=bool(data.get("pin_memory", False)),
-                      persistent_workers=bool(data.get("persistent_workers", False)) and workers > 0,
-                      collate_fn=default_collate, drop_last=False)
+    batch_size = int(data.get("batch_size", 4))
+    sampler = InfiniteSampler(dataset, shuffle=True, seed=int(cfg.get("seed", 0)))
+    common = dict(num_workers=workers, pin_memory=bool(data.get("pin_memory", False)),
+                  persistent_workers=bool(data.get("persistent_workers", False)) and workers > 0)
+    if isinstance(dataset, MixedSources):
+        return DataLoader(dataset, batch_sampler=MixedBatchSampler(sampler, batch_size), collate_fn=collate_mixed,
+                          **common)
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, collate_fn=default_collate, drop_last=False,
+                      **common)
 
 
 def time_loader(loader: DataLoader, iters: int) -> tuple[float, Timing]:
@@ -105,5 +112,5 @@ def measure_data_speed(cfg: Config, workers: int | None = None, iters: int = 20,
     if measure_model:
         step = measure_train_step(cfg, runs=step_runs, warmup=1).timings["runner"]
     options = {"pin_memory": loader.pin_memory, "persistent_workers": loader.persistent_workers}
-    return DataSpeedResult(str(cfg.filename), loader.num_workers, int(loader.batch_size), first, batches, step,
-                           options)
+    batch_size = loader.batch_size if loader.batch_size is not None else loader.batch_sampler.batch_size
+    return DataSpeedResult(str(cfg.filename), loader.num_workers, int(batch_size), first, batches, step, options)

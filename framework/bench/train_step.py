@@ -28,6 +28,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 
 from ..config import apply_overrides, to_plain, validate
+from ..data.mixed import source_datasets
 from .timing import Timing, time_interleaved
 
 NEVER = 10**9  # an interval that is never reached during the benchmark
@@ -61,9 +62,10 @@ def benchmark_config(cfg: Config, batch: int | None = None, crop: int | None = N
                  "+data.num_workers=0", "+data.persistent_workers=false"]
     if batch:
         overrides.append(f"+data.batch_size={int(batch)}")
-    if crop:
-        overrides.append(f"+data.train.crop_size={int(crop)}")
     plain = apply_overrides(plain, overrides, str(cfg.filename))
+    if crop:  # every source's crop, for a MixedSources
+        for dataset in source_datasets(plain["data"]["train"]):
+            dataset["crop_size"] = int(crop)
     validate(plain, str(cfg.filename))
     return Config(plain, filename=cfg.filename)
 

@@ -37,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pairs", nargs=2, metavar=("LOW_DIR", "HIGH_DIR"), help="evaluate on these folders (paired by stem)")
     p.add_argument("--protocol", choices=["retinexformer", "basicsr"], help="metric protocol (default: config's eval)")
     p.add_argument("--gt-mean", action="store_true", default=None, help="scale outputs to the GT mean first")
-    p.add_argument("--json", dest="json_out", help="write psnr/ssim/protocol/gt_mean/n_images/per_image as JSON")
+    p.add_argument("--json", dest="json_out", help="write psnr/ssim (+ eval.extra_metrics)/protocol/gt_mean/n_images/"
+                                                   "per_image as JSON")
     p.add_argument("--no-progress", action="store_true")
     add_skip_bad_pairs_arg(p)
     add_image_args(p)
@@ -52,9 +53,15 @@ def print_table(result: "EvalResult", title: str) -> None:
     table.add_column("image")
     table.add_column("PSNR", justify="right")
     table.add_column("SSIM", justify="right")
+    from ..metrics.evaluator import EXTRA_METRICS
+
+    for extra in result.extras:  # eval.extra_metrics, e.g. delta_e (lower is better)
+        table.add_column(f"{extra} {'↑' if EXTRA_METRICS[extra][1] else '↓'}", justify="right")
     for row in result.per_image:
-        table.add_row(str(row["name"]), f"{row['psnr']:.3f}", f"{row['ssim']:.4f}")
-    table.add_row(f"mean ({result.n_images})", f"{result.psnr:.3f}", f"{result.ssim:.4f}", style="bold")
+        table.add_row(str(row["name"]), f"{row['psnr']:.3f}", f"{row['ssim']:.4f}",
+                      *(f"{row[e]:.3f}" for e in result.extras))
+    table.add_row(f"mean ({result.n_images})", f"{result.psnr:.3f}", f"{result.ssim:.4f}",
+                  *(f"{v:.3f}" for v in result.extras.values()), style="bold")
     Console().print(table)
 
 

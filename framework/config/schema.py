@@ -46,6 +46,7 @@ SCHEMA: dict[str, Key] = {
     }),
     "eval": Key((dict,), children={
         "protocol": Key((str,)), "gt_mean": Key((bool,)), "crop_border": Key((int,)), "y_channel": Key((bool,)),
+        "extra_metrics": Key((list,), doc="paired metrics beyond PSNR/SSIM, e.g. [delta_e]"),
     }),
     "prior_cache": Key((dict, bool, type(None))),
     "custom_hooks": Key((list,)),

@@ -215,6 +215,39 @@ def geometry_from_coordinates(coords: np.ndarray) -> CropGeometry:
     return CropGeometry(UNKNOWN_BOX)
 
 
+def item_generator(seed: int, index: int, draw: int) -> np.random.Generator:
+    """The generator of one load of item ``index`` (see the module docstring: seed, index, the process's torch seed,
+    and a per-process draw counter)."""
+    return np.random.default_rng([seed, index, torch.initial_seed(), draw])
+
+
+def transform_tracked(transform: PairedTransform, low: np.ndarray, high: np.ndarray | None,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None, CropGeometry]:
+    """Apply a paired transform to ``low`` (and ``high``, when there is one) and say what it did to the geometry.
+
+    A map of pixel coordinates rides along with the second image through the same random geometry, so where the crop
+    came from is read off the result rather than re-derived from the random draws. Unpaired images (``high`` None)
+    get exactly the crops and flips a paired item would.
+    """
+    full_h, full_w = low.shape[:2]
+    coords = pixel_coordinates(full_h, full_w)
+    channels = 0 if high is None else high.shape[2]
+    stacked = coords if high is None else np.concatenate([high, coords.astype(high.dtype, copy=False)], axis=2)
+    low, stacked = transform(low, stacked, rng)
+    geometry = geometry_from_coordinates(stacked[..., channels:])
+    return low, (None if high is None else stacked[..., :channels]), geometry
+
+
+def build_transform(crop_size: int | None, augment: bool) -> PairedTransform | None:
+    """Random crop (``crop_size``), then flips and 90° rotations (``augment``); None when neither is asked."""
+    steps: list[PairedTransform] = []
+    if crop_size is not None:
+        steps.append(PairedRandomCrop(crop_size))
+    if augment:
+        steps += [PairedFlip(), PairedRotate90()]
+    return PairedCompose(steps) if steps else None
+
+
 def to_chw_tensor(array: np.ndarray) -> torch.Tensor:
     """``H×W×3`` float array (any strides) -> contiguous ``3×H×W`` float32 tensor."""
     return torch.from_numpy(np.ascontiguousarray(np.transpose(array, (2, 0, 1)), dtype=np.float32))
@@ -288,12 +321,7 @@ class PairedImageDataset(Dataset):
         return w, h
 
     def _build_transform(self) -> PairedTransform | None:
-        steps: list[PairedTransform] = []
-        if self.crop_size is not None:
-            steps.append(PairedRandomCrop(self.crop_size))
-        if self.augment:
-            steps += [PairedFlip(), PairedRotate90()]
-        return PairedCompose(steps) if steps else None
+        return build_transform(self.crop_size, self.augment)
 
     def validate_pairs(self, pairs: list[ImagePair]) -> list[ImagePair]:
         """Keep pairs whose two files exist; a missing file fails naming both paths (or is skipped with a
@@ -353,7 +381,7 @@ class PairedImageDataset(Dataset):
     def rng_for(self, index: int) -> np.random.Generator:
         """The generator for one draw of item ``index`` (see the module docstring)."""
         self._draws += 1
-        return np.random.default_rng([self.seed, index, torch.initial_seed(), self._draws])
+        return item_generator(self.seed, index, self._draws)
 
     def source_key(self, pair: ImagePair) -> str:
         """A string naming the full low-light image of ``pair`` as this dataset reads it."""
@@ -389,15 +417,10 @@ class PairedImageDataset(Dataset):
         full_h, full_w = low.shape[:2]
         geometry = CropGeometry.full(full_h, full_w)
         if self.transform is not None:
-            # a map of pixel coordinates rides along with the ground truth through the same random geometry,
-            # so where the crop came from is read off the result rather than re-derived from the random draws
-            channels = high.shape[2]
-            stacked = np.concatenate([high, pixel_coordinates(full_h, full_w).astype(high.dtype, copy=False)], axis=2)
             try:
-                low, stacked = self.transform(low, stacked, self.rng_for(index))
+                low, high, geometry = transform_tracked(self.transform, low, high, self.rng_for(index))
             except DataError as exc:
                 raise DataError(f"{exc} — in pair ({pair.low}, {pair.high})") from exc
-            high, geometry = stacked[..., :channels], geometry_from_coordinates(stacked[..., channels:])
         return {"inputs": to_chw_tensor(low),
                 "data_samples": {"gt": to_chw_tensor(high), "name": pair.name,
                                  "low_path": str(pair.low), "high_path": str(pair.high),

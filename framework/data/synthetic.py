@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from PIL import Image
 
 from ..errors import ConfigError, DataError, did_you_mean
@@ -145,6 +146,37 @@ def darken(img: np.ndarray, rng: np.random.Generator, gamma_range: Range = (1.5,
     noise_std = np.sqrt(shot * signal + read ** 2)
     low = signal + noise_std * rng.standard_normal(signal.shape)
     return np.clip(low, 0.0, 1.0).astype(np.float32)
+
+
+def _uniform(batch: int, value: Range, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
+    """``batch`` draws from ``U(low, high)`` (a fixed number: that number), shaped ``B×1×1×1``."""
+    low, high = (value, value) if isinstance(value, (int, float)) else value
+    u = torch.rand(batch, 1, 1, 1, generator=generator, device=device)
+    return (low + (high - low) * u) if high > low else torch.full_like(u, float(low))
+
+
+def darken_batch(images: torch.Tensor, generator: torch.Generator | None = None, gamma_range: Range = (1.5, 3.0),
+                 gain_range: Range = (0.05, 0.3), shot_noise: Range = (0.0, 0.02), read_noise: Range = (0.0, 0.01),
+                 color_cast: float = 0.1) -> torch.Tensor:
+    """:func:`darken` for a ``B×3×H×W`` tensor batch, each image with its own draw of every parameter (same steps,
+    same ranges and defaults), on the batch's device — for training-time degradation (e.g. self-supervised losses).
+
+    All draws come from ``generator`` (on the batch's device; None: torch's global generator there). Not meant to be
+    differentiated: the result is a new image, computed without gradient tracking.
+    """
+    with torch.no_grad():
+        x = images.detach().clamp(0.0, 1.0)
+        batch, device = x.shape[0], x.device
+        if generator is not None and generator.device != device:
+            raise ValueError(f"darken_batch: the generator is on {generator.device}, the images on {device}")
+        gamma, gain = _uniform(batch, gamma_range, generator, device), _uniform(batch, gain_range, generator, device)
+        shot, read = _uniform(batch, shot_noise, generator, device), _uniform(batch, read_noise, generator, device)
+        cast = 1.0 + color_cast * (2.0 * torch.rand(batch, 3, 1, 1, generator=generator, device=device) - 1.0) \
+            if color_cast > 0 else torch.ones(batch, 3, 1, 1, device=device)
+        signal = gain * x.pow(gamma) * cast.to(x.dtype)
+        noise_std = torch.sqrt(shot * signal + read ** 2)
+        noise = torch.randn(x.shape, generator=generator, device=device, dtype=x.dtype)
+        return (signal + noise_std * noise).clamp(0.0, 1.0)
 
 
 def _variant_rng(seed: int, photo: str, variant: int) -> np.random.Generator:

@@ -8,7 +8,10 @@ Item format (what the model's predict path takes; no ``gt``)::
                       'crop_box': int64 [0, 0, H, W], 'flip_h': 0, 'flip_v': 0, 'rot90_k': 0}}
 
 Images go through :func:`llie.data.io.read_image` like paired data (the same conversions and the same one-line
-errors naming the file); they are read whole, never cropped or augmented. The folder is listed once (its image files,
+errors naming the file). For evaluation they are read whole; for training (unpaired or self-supervised terms, e.g. as
+a source of :class:`llie.data.mixed.MixedSources`) ``crop_size``, ``augment``, ``repeat`` and ``seed`` work as in
+:class:`llie.data.paired.PairedImageDataset` — the same transforms and per-item generators, and ``crop_box`` /
+flips / ``rot90_k`` describe the crop. The folder is listed once (its image files,
 any suffix :func:`read_image` knows, case-insensitive, naturally sorted; other files are ignored); two files with
 the same stem would give two results of one name and fail. An unreadable image fails when it is loaded, naming the
 file — or, with ``skip_bad_images``, :meth:`UnpairedFolder.drop_bad_images` (which evaluation calls) logs it and
@@ -26,7 +29,8 @@ from torch.utils.data import Dataset
 
 from ..errors import ConfigError, DataError
 from .io import IMAGE_SUFFIXES, read_image
-from .paired import PathLike, image_files, require_root, to_chw_tensor
+from .paired import (CropGeometry, PathLike, build_transform, image_files, item_generator, require_root,
+                     to_chw_tensor, transform_tracked)
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +40,28 @@ class UnpairedFolder(Dataset):
 
     max_images: keep only the first N images (in sorted order) — for quick runs.
     skip_bad_images: let :meth:`drop_bad_images` leave unreadable images out (each logged) instead of failing.
+    crop_size, augment, repeat, seed: for training, as in :class:`llie.data.paired.PairedImageDataset` (random square
+    crop, flips and quarter turns, virtual length multiplier, base seed of the per-item generators).
     """
 
     #: evaluation uses no-reference metrics on datasets that say so
     has_ground_truth = False
 
     def __init__(self, root: PathLike | None = None, max_images: int | None = None,
-                 skip_bad_images: bool = False) -> None:
+                 skip_bad_images: bool = False, crop_size: int | None = None, augment: bool = False,
+                 repeat: int = 1, seed: int = 0) -> None:
         super().__init__()
         self.root = require_root(self.dataset_name, root, "a folder of images")
-        if max_images is not None and (isinstance(max_images, bool) or not isinstance(max_images, int)
-                                       or max_images < 1):
-            raise ConfigError(f"{self.dataset_name}: max_images must be a positive integer or null, got {max_images!r}")
+        for option, value in (("max_images", max_images), ("crop_size", crop_size)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigError(f"{self.dataset_name}: {option} must be a positive integer or null, got {value!r}")
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+            raise ConfigError(f"{self.dataset_name}: repeat must be an integer ≥ 1, got {repeat!r}")
         self.skip_bad_images = bool(skip_bad_images)
+        self.crop_size, self.augment, self.repeat = crop_size, bool(augment), repeat
+        self.seed = int(seed) & 0xFFFF_FFFF_FFFF_FFFF
+        self.transform = build_transform(crop_size, self.augment)
+        self._draws = 0
         files = self._unique_names(image_files(self.root))
         if not files:
             raise DataError(f"{self.dataset_name}: no image files in {self.root} (expected files ending in "
@@ -101,19 +114,28 @@ class UnpairedFolder(Dataset):
             yield str(path), self.load(path)
 
     def __len__(self) -> int:
-        return len(self.files)
+        return len(self.files) * self.repeat
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         if not -len(self) <= index < len(self):
             raise IndexError(f"{self.dataset_name}: index {index} out of range for {len(self)} images")
-        path = self.files[index]
-        low = self.load(path)
-        height, width = low.shape[-2:]
-        return {"inputs": low,
+        index %= len(self)
+        path = self.files[index % len(self.files)]
+        image = read_image(path)
+        height, width = image.shape[:2]
+        geometry = CropGeometry.full(height, width)
+        if self.transform is not None:
+            self._draws += 1
+            try:
+                image, _, geometry = transform_tracked(self.transform, image, None,
+                                                       item_generator(self.seed, index, self._draws))
+            except DataError as exc:
+                raise DataError(f"{exc} — in image {path}") from exc
+        return {"inputs": to_chw_tensor(image),
                 "data_samples": {"name": path.stem, "low_path": str(path), "source_key": str(path),
                                  "source_size": torch.tensor([height, width], dtype=torch.int64),
-                                 "crop_box": torch.tensor([0, 0, height, width], dtype=torch.int64),
-                                 "flip_h": 0, "flip_v": 0, "rot90_k": 0}}
+                                 "crop_box": torch.tensor(geometry.box, dtype=torch.int64),
+                                 "flip_h": geometry.flip_h, "flip_v": geometry.flip_v, "rot90_k": geometry.rot90_k}}
 
     @property
     def metainfo(self) -> dict[str, Any]:

@@ -56,12 +56,21 @@ def build_metric(cfg: Config | dict, **overrides: Any) -> Any:
 
 
 def train_loader_cfg(cfg: Config | dict, dataset: Any) -> dict:
+    """mmengine's loader config; a :class:`~llie.data.mixed.MixedSources` gets its batch sampler (fixed share of each
+    source per batch) and collate (zeros for a missing ``gt``, ``has_target``)."""
+    from ..data.mixed import MixedBatchSampler, MixedSources, collate_mixed
+
     data = section(cfg, "data")
     workers = int(data.get("num_workers", 0))
-    return dict(dataset=dataset, batch_size=int(data.get("batch_size", 4)), num_workers=workers,
-                pin_memory=bool(data.get("pin_memory", False)),
-                persistent_workers=bool(data.get("persistent_workers", False)) and workers > 0,
-                sampler=dict(type="InfiniteSampler", shuffle=True), collate_fn=dict(type="default_collate"))
+    batch_size = int(data.get("batch_size", 4))
+    loader = dict(dataset=dataset, batch_size=batch_size, num_workers=workers,
+                  pin_memory=bool(data.get("pin_memory", False)),
+                  persistent_workers=bool(data.get("persistent_workers", False)) and workers > 0,
+                  sampler=dict(type="InfiniteSampler", shuffle=True), collate_fn=dict(type="default_collate"))
+    if isinstance(dataset, MixedSources):
+        dataset.batch_counts(batch_size)  # shares that do not split the batch fail here, before the Runner starts
+        loader.update(batch_sampler=dict(type=MixedBatchSampler), collate_fn=dict(type=collate_mixed))
+    return loader
 
 
 def eval_loader_cfg(cfg: Config | dict, dataset: Any) -> dict:

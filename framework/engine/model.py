@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from typing import Any
 
 import torch
@@ -64,6 +65,15 @@ class SemanticPriorModel(BaseModel):
     dict per image with ``pred`` (clamped to [0,1]), ``name`` and — when the batch has ground truth — ``gt``, for
     the metrics, plus ``extras`` (``{name: float}``, the enhancer's :meth:`~llie.interfaces.Enhancer.diagnostics`)
     when the enhancer reports any.
+
+    A batch of several sources (:mod:`llie.data.mixed`: per-sample ``source`` and ``has_target``) is split: each
+    loss is computed separately on each source's samples that it applies to — a loss that ``needs_target`` only on
+    samples with ground truth, a loss restricted by its config key ``sources: [name, ...]`` (read here, not by the
+    loss) only on those sources — and logged as ``loss_<name>_<source>``. Every such term is a mean over that source's
+    samples and mmengine sums the terms, so a source's weight in the objective is set by the loss weights, not by its
+    share of the batch (the share sets how many samples the mean is taken over, i.e. its noise). Coarse-to-fine stages
+    name losses by ``<name>``, which selects every source's term of that loss. A batch of one plain dataset has no
+    sources: terms stay ``loss_<name>``, computed on the whole batch, and ``sources``-restricted losses are left out.
     """
 
     def __init__(self, enhancer: dict, decomposer: Any = None, image_prior: Any = None, text_prior: Any = None,
@@ -88,17 +98,36 @@ class SemanticPriorModel(BaseModel):
         if self.image_prior is not None and self.enhancer.uses_prior:
             self.enhancer.bind_prior(tuple(self.image_prior.strides), tuple(self.image_prior.channels),
                                      self.image_prior.num_classes)
-        self.losses = nn.ModuleList(build("losses", c) for c in (losses or []))
+        configs = [self._split_sources(i, c) for i, c in enumerate(losses or [])]
+        self.losses = nn.ModuleList(build("losses", c) for c, _ in configs)
         names = [loss.name for loss in self.losses]
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
             raise ConfigError(f"model.losses: two losses share the name {duplicated}; give each a distinct 'name'")
+        #: loss name -> the data sources it is restricted to (None: every source)
+        self.loss_sources: dict[str, tuple[str, ...] | None] = {
+            loss.name: sources for loss, (_, sources) in zip(self.losses, configs)}
+        self._warned_unrouted = False
         self.pad_multiple = lcm(pad_multiple, self.enhancer.pad_multiple)
         #: names of the loss terms in use (None: all) — coarse-to-fine stages train with a subset
         self.active_losses: set[str] | None = None
         #: optional hook for a prior-feature cache: ``fn(prior, low, data_samples) -> PriorFeatures``; ``low`` is the
         #: padded batch the prior would see, ``data_samples`` the batch's collated samples (or None)
         self.prior_feature_fn = None
+
+    @staticmethod
+    def _split_sources(index: int, cfg: Any) -> tuple[Any, tuple[str, ...] | None]:
+        """A loss config without its model-level ``sources`` key, and that key's source names (None when absent)."""
+        if not isinstance(cfg, dict) or "sources" not in cfg:
+            return cfg, None
+        cfg = dict(cfg)
+        sources = cfg.pop("sources")
+        if isinstance(sources, str):
+            sources = [sources]
+        if not isinstance(sources, (list, tuple)) or not sources or not all(isinstance(s, str) and s for s in sources):
+            raise ConfigError(f"model.losses[{index}].sources must be a non-empty list of data source names "
+                              f"(data.train.sources keys), got {sources!r}")
+        return cfg, tuple(sources)
 
     TRAINABLE_PARTS = ("decomposer", "illumination_adjuster", "enhancer")
     #: the slots built by :func:`build_frozen_part`: when frozen, rebuilt from config + weights file rather than stored
@@ -126,12 +155,14 @@ class SemanticPriorModel(BaseModel):
     def trainable(self) -> bool:
         return any(p.requires_grad for p in self.parameters())
 
-    def prior_features(self, low: Tensor, data_samples: dict | None = None) -> PriorFeatures | None:
+    def prior_features(self, low: Tensor, data_samples: dict | None = None,
+                       cached: bool = True) -> PriorFeatures | None:
         """The image prior's features of ``low``; ``data_samples`` tell a prior-feature cache where ``low`` came
-        from (source image, crop window, flips; see :mod:`llie.data.paired`)."""
+        from (source image, crop window, flips; see :mod:`llie.data.paired`). ``cached=False`` bypasses the cache
+        (images made during a step, e.g. by a self-supervised loss, are not worth storing)."""
         if self.image_prior is None:
             return None
-        if self.prior_feature_fn is not None:
+        if self.prior_feature_fn is not None and cached:
             return self.prior_feature_fn(self.image_prior, low, data_samples)
         if self.image_prior.frozen:
             if self.prior_dtype is not None and not self.training:
@@ -142,12 +173,12 @@ class SemanticPriorModel(BaseModel):
                 return self.image_prior(low)
         return self.image_prior(low)
 
-    def enhance(self, low: Tensor, names: list[str] | None = None,
-                data_samples: dict | None = None) -> tuple[Tensor, LossContext]:
+    def enhance(self, low: Tensor, names: list[str] | None = None, data_samples: dict | None = None,
+                cached: bool = True) -> tuple[Tensor, LossContext]:
         """Enhance a batch of any size (padded to the model's multiple and cropped back)."""
         padded, size = pad_to_multiple(low, self.pad_multiple)
         retinex: Retinex | None = self.decomposer(padded) if self.decomposer is not None else None
-        prior = self.prior_features(padded, data_samples)
+        prior = self.prior_features(padded, data_samples, cached)
         x = retinex.reflectance if retinex is not None else padded
         extra = {"low": padded} if getattr(self.enhancer, "reads_low", False) else {}
         out = self.enhancer(x, prior, retinex, **extra)
@@ -201,9 +232,49 @@ class SemanticPriorModel(BaseModel):
             if ctx.retinex is not None:
                 ctx.retinex = Retinex(crop_to(ctx.retinex.reflectance, inputs.shape[-2:]),
                                       crop_to(ctx.retinex.illumination, inputs.shape[-2:]))
+            ctx.enhance = self._enhance_uncached
             active = [loss for loss in self.losses if self.active_losses is None or loss.name in self.active_losses]
-            return {f"loss_{loss.name}": loss(out, gt, ctx) for loss in active}
+            if "source" in data_samples:
+                return self._source_losses(active, out, gt, data_samples, ctx)
+            return {f"loss_{loss.name}": loss(out, gt, ctx) for loss in self._unrouted(active)}
         raise ValueError(f"unknown mode '{mode}' (expected tensor, loss or predict)")
+
+    def _enhance_uncached(self, low: Tensor) -> Tensor:
+        return self.enhance(low, cached=False)[0]
+
+    def _unrouted(self, active: list) -> list:
+        """The losses of a batch without sources: those not restricted to named sources (warned about once)."""
+        restricted = [loss.name for loss in active if self.loss_sources.get(loss.name) is not None]
+        if restricted and not self._warned_unrouted:
+            from mmengine.logging import print_log
+
+            print_log(f"losses {restricted} are restricted to data sources (their 'sources' key), but the training "
+                      f"data has none (use data.train.type: MixedSources): they are left out", logger="current",
+                      level=logging.WARNING)
+            self._warned_unrouted = True
+        return [loss for loss in active if self.loss_sources.get(loss.name) is None]
+
+    def _source_losses(self, active: list, out: Tensor, gt: Tensor, data_samples: dict,
+                       ctx: LossContext) -> dict[str, Tensor]:
+        """``loss_<name>_<source>``: each loss on each source's samples it applies to (see the class docstring)."""
+        sources = [str(s) for s in data_samples["source"]]
+        named = {s for allowed in self.loss_sources.values() if allowed for s in allowed}
+        if named - set(sources):  # every batch holds every source, so a name missing here is a typo
+            raise ConfigError(f"model.losses: sources {sorted(named - set(sources))} are not among the training "
+                              f"data's sources {sorted(set(sources))} (data.train.sources)")
+        has_target = torch.as_tensor(data_samples["has_target"], dtype=torch.bool, device=out.device)
+        terms: dict[str, Tensor] = {}
+        for source in dict.fromkeys(sources):  # batch order: the config's source order
+            in_source = torch.tensor([s == source for s in sources], dtype=torch.bool, device=out.device)
+            for loss in active:
+                allowed = self.loss_sources.get(loss.name)
+                if allowed is not None and source not in allowed:
+                    continue
+                index = (in_source & has_target if loss.needs_target else in_source).nonzero().squeeze(1)
+                if index.numel():
+                    terms[f"loss_{loss.name}_{source}"] = loss(out.index_select(0, index), gt.index_select(0, index),
+                                                               ctx.select(index))
+        return terms
 
     @staticmethod
     def _predictions(out: Tensor, data_samples: dict | None, names: list[str] | None) -> list[dict[str, Any]]:

@@ -34,14 +34,16 @@ class EvalResult:
     per_image: list[dict] = field(default_factory=list)
     crop_border: int = 0
     y_channel: bool = False
+    #: means of the extra paired metrics asked for (``eval.extra_metrics``, e.g. ``{'delta_e': 7.9}``)
+    extras: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_images(self) -> int:
         return len(self.per_image)
 
     def as_dict(self) -> dict:
-        return {"psnr": self.psnr, "ssim": self.ssim, "protocol": self.protocol, "gt_mean": self.gt_mean,
-                "n_images": self.n_images, "per_image": self.per_image}
+        return {"psnr": self.psnr, "ssim": self.ssim, **self.extras, "protocol": self.protocol,
+                "gt_mean": self.gt_mean, "n_images": self.n_images, "per_image": self.per_image}
 
 
 class _MMEngineNoise(logging.Filter):
@@ -179,6 +181,7 @@ def evaluate(cfg: Config, model: Any, dataset: Any, work_dir: str | Path, *, pro
     metrics = runner.test()
     psnr = next(v for k, v in metrics.items() if k.endswith("psnr"))
     ssim = next(v for k, v in metrics.items() if k.endswith("ssim"))
+    extras = {name: float(next(v for k, v in metrics.items() if k.endswith(name))) for name in metric.extra_metrics}
     return EvalResult(psnr=float(psnr), ssim=float(ssim), protocol=metric.protocol.name,
                       gt_mean=metric.protocol.gt_mean, per_image=list(metric.last_per_image),
-                      crop_border=metric.protocol.crop_border, y_channel=metric.protocol.y_channel)
+                      crop_border=metric.protocol.crop_border, y_channel=metric.protocol.y_channel, extras=extras)

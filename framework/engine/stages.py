@@ -4,9 +4,10 @@ A stage (``train.stages`` items) may set::
 
     name: coarse            # folder stage<k>_<name>
     iters: 1000             # required: iterations of this stage
-    losses: [pixel, edge]   # loss names in use (default: all of model.losses)
+    losses: [pixel, edge]   # loss names in use (default: all of model.losses; with MixedSources, every source's
+                            # term of each named loss, loss_<name>_<source>)
     trainable: [enhancer]   # parts trained (decomposer, illumination_adjuster, enhancer; default: all)
-    crop_size: 64           # training crop (data.train.crop_size)
+    crop_size: 64           # training crop (data.train.crop_size; every source's of a MixedSources)
     batch_size: 8           # data.batch_size
     lr: 0.0002              # train.optimizer.lr
 
@@ -23,6 +24,7 @@ from typing import Any
 from mmengine.config import Config
 
 from ..config import to_plain, validate
+from ..data.mixed import source_datasets
 from ..errors import ConfigError, did_you_mean
 
 STAGE_KEYS = ("name", "iters", "losses", "trainable", "crop_size", "batch_size", "lr")
@@ -73,8 +75,9 @@ def plan_stages(cfg: Config) -> list[Stage]:
         train["max_iters"] = iters
         train["val_interval"] = iters
         train["checkpoint_interval"] = min(int(train.get("checkpoint_interval", iters)), iters)
-        if "crop_size" in raw:
-            stage_plain["data"]["train"]["crop_size"] = raw["crop_size"]
+        if "crop_size" in raw:  # on every source of a MixedSources
+            for dataset in source_datasets(stage_plain["data"]["train"]):
+                dataset["crop_size"] = raw["crop_size"]
         if "batch_size" in raw:
             stage_plain["data"]["batch_size"] = raw["batch_size"]
         if "lr" in raw:

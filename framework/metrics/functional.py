@@ -29,7 +29,7 @@ from .protocols import GT_MEAN_GRAYS, MetricProtocol, get_protocol
 from .scratch import clamped, scratch
 
 __all__ = ["GT_MEAN_GRAYS", "PRECISIONS", "SSIM_SIGMA", "SSIM_WINDOW", "bt601_luma", "gaussian_window_1d", "gray_mean",
-           "match_gt_mean", "psnr", "psnr_ssim", "ssim", "ssim_8bit", "ssim_8bit_fast"]
+           "match_gt_mean", "prepared_pair", "psnr", "psnr_ssim", "ssim", "ssim_8bit", "ssim_8bit_fast"]
 
 SSIM_K1 = 0.01
 SSIM_K2 = 0.03
@@ -122,6 +122,14 @@ def _prepare(pred: Tensor, gt: Tensor, protocol: MetricProtocol, dtype: torch.dt
     if protocol.gt_mean:
         pred = match_gt_mean(pred, gt, protocol.gt_mean_gray)
     return _crop(pred, gt, protocol.crop_border)
+
+
+def prepared_pair(pred: Tensor, gt: Tensor, protocol: MetricProtocol | str = "retinexformer") -> tuple[Tensor, Tensor]:
+    """The float64 images a protocol scores (clamped, GT-mean rescaled when asked, border-cropped), for metrics
+    beyond PSNR/SSIM such as the colour error. Fresh tensors, safe to keep."""
+    _check_pair(pred, gt)
+    pred, gt = _prepare(pred, gt, get_protocol(protocol), torch.float64)
+    return pred.clone(), gt.clone()
 
 
 def _crop(pred: Tensor, gt: Tensor, border: int) -> tuple[Tensor, Tensor]:

@@ -29,13 +29,16 @@ from .store import key_columns, normalise
 from .sweep_facts import SweepFacts
 
 #: known metrics in display order (others follow alphabetically, labelled in upper case with 3 decimals)
-METRICS = ("psnr", "ssim", "niqe")
-METRIC_LABELS = {"psnr": "PSNR", "ssim": "SSIM", "niqe": "NIQE"}
+METRICS = ("psnr", "ssim", "delta_e", "niqe")
+METRIC_LABELS = {"psnr": "PSNR", "ssim": "SSIM", "delta_e": "ΔE", "niqe": "NIQE"}
 #: decimals shown per metric (papers: PSNR 2, SSIM 3); best/second marks compare the shown values
-DECIMALS = {"psnr": 2, "ssim": 3, "niqe": 3}
+DECIMALS = {"psnr": 2, "ssim": 3, "delta_e": 2, "niqe": 3}
 DATASET_ORDER = ("lolv1", "lolv2_real", "lolv2_syn", "sid", "smid", "synthetic")
 DATASET_LABELS = {"lolv1": "LOL-v1", "lolv2_real": "LOL-v2-real", "lolv2_syn": "LOL-v2-syn", "sid": "SID",
-                  "smid": "SMID", "synthetic": "Synthetic", "lol_sample": "LOL sample"}
+                  "smid": "SMID", "synthetic": "Synthetic", "lol_sample": "LOL sample",
+                  "synthetic_clean": "Synthetic (clean photos)", "dicm": "DICM", "lime": "LIME", "mef": "MEF",
+                  "npe": "NPE", "vv": "VV", "dicm_sample": "DICM sample", "mef_sample": "MEF sample",
+                  "npe_sample": "NPE sample"}
 SETTING_COLUMNS = ("protocol", "gt_mean", "crop_border", "y_channel", "higher_is_better")
 ROW = "row"
 #: joins an extra evaluation set and the training dataset of the models it scored into one column key

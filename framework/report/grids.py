@@ -3,7 +3,7 @@
 here, so a report needs only the files.
 
 One grid per results column (a dataset, or an extra evaluation set): one row per saved image (names sorted), with the
-panels input | each method's output | ground truth | each distinct image prior's class map. Each method's output
+panels input | each method's output | ground truth (when the set has it) | each distinct image prior's class map. Each method's output
 comes from one cell (the smallest seed) and methods follow the report's row order; the input and ground truth come
 from the first method that has them. A prior panel appears for every distinct prior identity whose class maps were
 saved (segmentation priors with logits); they are coloured with the PASCAL VOC colour map. A method whose cell has no
@@ -112,7 +112,9 @@ def dataset_grid(members: list[tuple[str, Path]], dataset: str, notes: list[str]
     for _, samples in methods:
         if samples.prior and samples.prior not in priors:
             priors[samples.prior] = samples
-    titles = ["input", *[label for label, _ in methods], "GT", *[f"prior: {p.split('(')[0]}" for p in priors]]
+    has_gt = (first.folder / "gt").is_dir()  # unpaired sets have no ground truth: no GT column
+    titles = ["input", *[label for label, _ in methods], *(["GT"] if has_gt else []),
+              *[f"prior: {p.split('(')[0]}" for p in priors]]
     rows = []
     for i, name in enumerate(first.names):
         outputs = []
@@ -122,7 +124,7 @@ def dataset_grid(members: list[tuple[str, Path]], dataset: str, notes: list[str]
             if outputs[-1] is None:
                 notes.append(f"image grid {dataset}: {label} has no output image for {name}")
         prior_maps = [p.image("prior", p.names.index(name)) if name in p.names else None for p in priors.values()]
-        rows.append([first.image("input", i), *outputs, first.image("gt", i), *prior_maps])
+        rows.append([first.image("input", i), *outputs, *([first.image("gt", i)] if has_gt else []), *prior_maps])
     if rows[0][0] is None:
         notes.append(f"image grid {dataset}: the input images are missing in {first.folder}")
         return None

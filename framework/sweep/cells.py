@@ -240,7 +240,8 @@ def prepare_run_dir(cell: Cell, sweep_dir: Path, spec: SweepSpec, *, prior_cache
     info = {"sweep": spec.name, "cell_id": cell.cell_id, "method": cell.method, "dataset": cell.dataset,
             "seed": cell.seed, "overrides": cell.overrides, "columns": cell.columns, "base": str(spec.base),
             "sweep_file": str(spec.path), "protocols": [p.kwargs() for p in spec.protocols],
-            "eval_datasets": [s.as_dict() for s in spec.eval_sets], "samples": spec.samples}
+            "eval_datasets": [s.as_dict() for s in spec.eval_sets], "samples": spec.samples,
+            "no_reference_metrics": list(spec.no_reference_metrics)}
     write_atomic(path / CELL_FILE, json.dumps(info, indent=2, default=str))
     return path
 

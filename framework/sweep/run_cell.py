@@ -1,5 +1,6 @@
 """Run one prepared cell: train → load the trained model → evaluate the test split, then each extra evaluation set
-(``eval_datasets``), under each protocol, saving sample images of each (``samples/<dataset>/``) → ``per_image.csv``
+(``eval_datasets``), under each protocol (sets without ground truth: once, with the sweep's no-reference metrics),
+saving sample images of each (``samples/<dataset>/``) → ``per_image.csv``
 and ``metrics.json`` → rows into the results store → ``DONE``, written last.
 
 Everything a cell needs is in its run directory (``config.yaml`` + ``cell.json``, written by the sweep), so the same
@@ -143,7 +144,9 @@ PER_IMAGE_COLUMNS = ["name", "psnr", "ssim", "protocol", "gt_mean", "crop_border
 
 
 def _per_image_csv(rows: list[dict]) -> str:
-    """The fixed columns, then any per-image extras the model reported (e.g. ``gate_s1``), in order of appearance."""
+    """One line per (image, dataset, protocol): the fixed columns, then every other column in order of appearance —
+    extra metrics (ΔE, NIQE) and per-image values the model reported (e.g. ``gate_s1``). Columns a row lacks (NIQE of a
+    paired set, PSNR of an unpaired one) are empty."""
     extras = list(dict.fromkeys(key for row in rows for key in row if key not in PER_IMAGE_COLUMNS))
     out = io.StringIO()
     writer = csv.DictWriter(out, PER_IMAGE_COLUMNS + extras)
@@ -182,10 +185,11 @@ def _costs(run_dir: Path, rss: PeakRSS) -> dict:
 
 def evaluate_sets(cfg: Any, model: Any, info: dict, run_dir: Path, *, progress: bool = True
                   ) -> tuple[list[dict], list[dict]]:
-    """(results, per-image rows) of the cell's test split and then each available extra evaluation set, under every
-    protocol; the first ``info['samples']`` images of each set are saved for reports (:mod:`llie.sweep.samples`)."""
+    """(results, per-image rows) of the cell's test split and then each available extra evaluation set: paired sets
+    under every protocol, sets without ground truth once with the no-reference metrics
+    (``info['no_reference_metrics']``, default NIQE); the first ``info['samples']`` images of each set are saved
+    for reports (:mod:`llie.sweep.samples`)."""
     from ..engine.builders import build_dataset
-    from ..engine.runner import evaluate
     from .eval_sets import open_eval_sets
     from .samples import DEFAULT_SAMPLES, sample_dir, write_samples
 
@@ -194,17 +198,50 @@ def evaluate_sets(cfg: Any, model: Any, info: dict, run_dir: Path, *, progress: 
     sets += [(name, True, dataset) for name, dataset in open_eval_sets(info.get("eval_datasets") or [], own)]
     results, per_image = [], []
     for name, extra, dataset in sets:
-        for protocol in info.get("protocols") or [{}]:
-            start = time.perf_counter()
-            res = evaluate(cfg, model, dataset, run_dir / "eval", progress=progress, **protocol)
-            settings = {"protocol": res.protocol, "gt_mean": res.gt_mean,
-                        "crop_border": res.crop_border, "y_channel": res.y_channel}
-            results.append({"dataset": name, "extra_eval": extra, **settings, "n_images": res.n_images,
-                            "psnr": res.psnr, "ssim": res.ssim, "eval_time_s": time.perf_counter() - start})
-            per_image += [{**row, **settings, "dataset": name} for row in res.per_image]
+        if getattr(dataset, "has_ground_truth", True):
+            done = _evaluate_paired(cfg, model, dataset, info, run_dir, progress)
+        else:
+            done = _evaluate_unpaired(cfg, model, dataset, info, run_dir, progress)
+        for result, rows in done:
+            results.append({"dataset": name, "extra_eval": extra, **result})
+            per_image += [{**row, "dataset": name} for row in rows]
         write_samples(model, dataset, sample_dir(run_dir, name), int(info.get("samples", DEFAULT_SAMPLES)),
                       dataset_name=name)
     return results, per_image
+
+
+def _evaluate_paired(cfg: Any, model: Any, dataset: Any, info: dict, run_dir: Path,
+                     progress: bool) -> list[tuple[dict, list[dict]]]:
+    """(result, per-image rows) under each of the sweep's protocols."""
+    from ..engine.runner import evaluate
+
+    out = []
+    for protocol in info.get("protocols") or [{}]:
+        start = time.perf_counter()
+        res = evaluate(cfg, model, dataset, run_dir / "eval", progress=progress, **protocol)
+        settings = {"protocol": res.protocol, "gt_mean": res.gt_mean,
+                    "crop_border": res.crop_border, "y_channel": res.y_channel}
+        scores = {"psnr": res.psnr, "ssim": res.ssim, **res.extras}
+        out.append(({**settings, "n_images": res.n_images, **scores, "eval_time_s": time.perf_counter() - start},
+                    [{**row, **settings} for row in res.per_image]))
+    return out
+
+
+def _evaluate_unpaired(cfg: Any, model: Any, dataset: Any, info: dict, run_dir: Path,
+                       progress: bool) -> list[tuple[dict, list[dict]]]:
+    """One result with the no-reference metrics, protocol ``no-reference`` (their computation is fixed)."""
+    from ..engine.no_reference_eval import PROTOCOL, evaluate_no_reference
+    from .spec import DEFAULT_NO_REFERENCE_METRICS
+
+    start = time.perf_counter()
+    res = evaluate_no_reference(cfg, model, dataset, run_dir / "eval",
+                                list(info.get("no_reference_metrics") or DEFAULT_NO_REFERENCE_METRICS),
+                                progress=progress)
+    settings = {"protocol": PROTOCOL, "gt_mean": False, "crop_border": 0, "y_channel": False}
+    direction = {m: m not in res.lower_is_better for m in res.means}
+    return [({**settings, "n_images": res.n_images, **res.means, "higher_is_better": direction,
+              "eval_time_s": time.perf_counter() - start},
+             [{**row, **settings} for row in res.per_image])]
 
 
 def compute_cell(run_dir: Path, info: dict, plain: dict, *, progress: bool = True) -> dict:

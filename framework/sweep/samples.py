@@ -3,7 +3,7 @@
 For the first ``count`` images of an evaluation set (names sorted), :func:`write_samples` writes into
 ``<run_dir>/samples/<dataset>/``::
 
-    input/<name>.png    the low-light input            gt/<name>.png     the ground truth
+    input/<name>.png    the low-light input            gt/<name>.png     the ground truth (paired sets only)
     output/<name>.png   the model's enhanced image     prior/<name>.png  the image prior's class map (see below)
     samples.json        {"dataset", "images": [{"name", "file"}], "prior": identity or null, "num_classes"}
 
@@ -80,7 +80,8 @@ def write_samples(model: Any, dataset: Any, out_dir: str | Path, count: int = DE
                 file = f"{_UNSAFE.sub('_', name)}.png"
                 low = item["inputs"].unsqueeze(0).to(device)
                 write_image(out_dir / "input" / file, item["inputs"])
-                write_image(out_dir / "gt" / file, item["data_samples"]["gt"])
+                if "gt" in item["data_samples"]:  # unpaired sets have none
+                    write_image(out_dir / "gt" / file, item["data_samples"]["gt"])
                 write_image(out_dir / "output" / file, model(low, mode="tensor")[0].clamp(0, 1))
                 logits = None
                 if prior is not None:

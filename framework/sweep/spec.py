@@ -11,6 +11,7 @@ A sweep file holds one ``sweep:`` mapping::
       exclude: [{model.enhancer.depth: 3}]         # drop grid/zip combinations matching every pair given
       datasets: [synthetic]                        # short names (experiments/_base_/datasets/<name>.yaml)
       eval_datasets: [lol_sample]                  # extra evaluation sets: every trained model is also scored there
+      no_reference_metrics: [niqe]                 # what scores sets without ground truth (e.g. dicm_sample)
       seeds: [0]
       overrides: {train.max_iters: 200}            # applied to every cell, before the cell's own overrides
       reference: {model.enhancer.depth: 3}         # the ablation table's reference row (read by reports)
@@ -50,7 +51,10 @@ _SWEEP_FIELDS: dict[str, tuple[type, ...]] = {
     "name": (str,), "description": (str,), "base": (str,), "grid": (dict,), "zip": (list,), "include": (list,),
     "exclude": (list,), "datasets": (list,), "seeds": (list,), "overrides": (dict,), "reference": (dict,),
     "protocols": (list,), "executor": (dict,), "eval_datasets": (list,), "baselines": (list,), "report": (dict,),
+    "no_reference_metrics": (list,),
 }
+#: no-reference metrics of evaluation sets without ground truth when ``no_reference_metrics`` is not given
+DEFAULT_NO_REFERENCE_METRICS = ("niqe",)
 _REPORT_FIELDS: dict[str, tuple[type, ...]] = {"samples": (int,)}
 _EXECUTOR_FIELDS: dict[str, tuple[type, ...]] = {
     "type": (str,), "workers": (int,),
@@ -139,6 +143,7 @@ class SweepSpec:
     eval_sets: list[EvalSet] = field(default_factory=list)
     baselines: list[str] = field(default_factory=list)
     samples: int = DEFAULT_SAMPLES
+    no_reference_metrics: list[str] = field(default_factory=lambda: list(DEFAULT_NO_REFERENCE_METRICS))
 
     def varied_keys(self) -> list[str]:
         """Plain dotted keys the cells differ in (grid, zip, include), in file order, without duplicates."""
@@ -178,7 +183,8 @@ class SweepSpec:
                 "varied_keys": self.varied_keys(), "reference": {plain_key(k): v for k, v in self.reference.items()},
                 "datasets": list(self.datasets), "eval_datasets": [s.name for s in self.eval_sets],
                 "seeds": list(self.seeds), "baselines": list(self.baselines), "samples": self.samples,
-                "protocols": [p.kwargs() for p in self.protocols]}
+                "protocols": [p.kwargs() for p in self.protocols],
+                "no_reference_metrics": list(self.no_reference_metrics)}
 
 
 def _matches(overrides: dict[str, Any], rule: dict[str, Any]) -> bool:
@@ -298,6 +304,21 @@ def _parse_protocols(raw: list, source: Path) -> list[ProtocolSpec]:
     return out
 
 
+def _parse_no_reference(raw: Any, source: Path) -> list[str]:
+    """``no_reference_metrics``: registered no-reference metric names (e.g. ``niqe``), at least one."""
+    from ..metrics.no_reference import no_reference_metrics
+
+    if not raw or not all(isinstance(m, str) for m in raw):
+        raise ConfigError(f"{source}: sweep.no_reference_metrics must be a non-empty list of metric names, "
+                          f"got {raw!r}")
+    known = no_reference_metrics()
+    for name in raw:
+        if name not in known:
+            raise ConfigError(f"{source}: sweep.no_reference_metrics: unknown no-reference metric '{name}'"
+                              f"{did_you_mean(name, known)}; known: {', '.join(sorted(known)) or 'none'}")
+    return list(dict.fromkeys(raw))
+
+
 def resolve_base(base: str, source: Path) -> Path:
     """The base config path: absolute, or relative to the sweep file's folder, the working directory or the shipped
     configs' root (``experiments/...`` names llie's own configs from any folder)."""
@@ -384,7 +405,9 @@ def load_sweep(path: str | Path, *, check_keys: bool = True) -> SweepSpec:
                      protocols=_parse_protocols(raw.get("protocols", []), path),
                      executor=_parse_executor(raw.get("executor", {}), path), description=raw.get("description", ""),
                      eval_sets=parse_eval_sets(raw.get("eval_datasets", []), str(path)), baselines=list(baselines),
-                     samples=report.get("samples", DEFAULT_SAMPLES))
+                     samples=report.get("samples", DEFAULT_SAMPLES),
+                     no_reference_metrics=_parse_no_reference(
+                         raw.get("no_reference_metrics", list(DEFAULT_NO_REFERENCE_METRICS)), path))
     varied = spec.varied_keys()
     for key in spec.reference:
         if plain_key(key) not in varied:

@@ -29,8 +29,9 @@ from .locks import exclusive
 PARQUET = "results.parquet"
 CSV = "results.csv"
 LOCK = ".results.lock"
-#: the metrics a cell's results may carry, and which way each is better
-HIGHER_IS_BETTER: dict[str, bool] = {"psnr": True, "ssim": True, "niqe": False}
+#: the metrics a cell's results may carry, and which way each is better (a result may name more, with their
+#: direction, under its own ``higher_is_better`` mapping: e.g. a plugin's no-reference metric)
+HIGHER_IS_BETTER: dict[str, bool] = {"psnr": True, "ssim": True, "delta_e": False, "niqe": False}
 
 #: Text columns that may hold missing values: pandas 3's "str" keeps them missing (NaN); pandas 2's would write 'None'.
 TEXT = "str" if int(pd.__version__.split(".")[0]) >= 3 else "object"
@@ -64,9 +65,10 @@ def rows_from_metrics(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for result in metrics["results"]:
         where = {"dataset": result.get("dataset", metrics["dataset"]), "extra_eval": bool(result.get("extra_eval"))}
-        for metric in (m for m in HIGHER_IS_BETTER if m in result):
+        direction = {**HIGHER_IS_BETTER, **(result.get("higher_is_better") or {})}
+        for metric in (m for m in direction if m in result):
             row = {**common, **where, "metric": metric, "value": _number(result[metric]),
-                   "higher_is_better": HIGHER_IS_BETTER[metric], "protocol": result["protocol"],
+                   "higher_is_better": bool(direction[metric]), "protocol": result["protocol"],
                    "gt_mean": bool(result["gt_mean"]), "crop_border": int(result.get("crop_border", 0)),
                    "y_channel": bool(result.get("y_channel", False)), "n_images": int(result["n_images"]),
                    "eval_time_s": _number(result.get("eval_time_s"))}

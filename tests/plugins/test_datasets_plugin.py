@@ -19,9 +19,13 @@ RECIPES = {
     "SMID": ("smid", {}),
     "SyntheticPairs": (None, {"image_size": 32, "variants_per_image": 1}),
     "UnpairedFolder": ("unpaired_folder", {}),
+    "MixedSources": (None, {"sources": {"synthetic": {"share": 1.0, "dataset": {
+        "type": "SyntheticPairs", "image_size": 32, "variants_per_image": 1, "crop_size": 16}}}}),
 }
 #: datasets without ground truth (and without splits)
 UNPAIRED = {"UnpairedFolder"}
+#: datasets without a split option
+SPLITLESS = {"PairedFolder", "MixedSources"} | UNPAIRED
 
 
 def _registered_by_plugin() -> list[str]:
@@ -40,7 +44,7 @@ def test_each_registered_dataset_builds_and_loads(tmp_path, name, split):
     cfg = {"type": name, **extra}
     if layout is not None:
         cfg["root"] = str(write_layout(layout, tmp_path / name))
-    if name not in {"PairedFolder"} | UNPAIRED:
+    if name not in SPLITLESS:
         cfg["split"] = split
     ds = build("datasets", cfg)
     assert isinstance(ds, DATASETS.get(name)) and len(ds) > 0

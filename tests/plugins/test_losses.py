@@ -19,7 +19,8 @@ from llie.plugins.retinex import MaxChannelDecomposer, RetinexNetDecomposer
 torch.set_num_threads(1)
 load_plugins()
 
-#: my losses, all of which read ``pred`` (DecompositionLoss and IlluminationSmoothnessLoss do not, by design)
+#: my losses, all of which read ``pred`` (DecompositionLoss and IlluminationSmoothnessLoss do not, by design;
+#: SyntheticToRealConsistencyLoss reads it detached, as its target, and trains the model's second enhancement)
 READS_PRED = {"PixelLoss", "EdgeLoss", "SemanticLoss", "MultimodalLoss", "SpatialConsistencyLoss",
               "ExposureControlLoss", "ColorConstancyLoss"}
 
@@ -80,7 +81,8 @@ def full_context(low: Tensor) -> LossContext:
     decomposer = RetinexNetDecomposer(channels=8, layers=1)
     curves = torch.tanh(nn.Conv2d(3, 24, 3, padding=1)(low))  # Zero-DCE-like curve maps, for the smoothness term
     return LossContext(low=low, retinex=decomposer(low), image_prior=ConvPrior().freeze(), text_prior=LinearClip(),
-                       decomposer=decomposer, enhancer_outputs={"curves": curves})
+                       decomposer=decomposer, enhancer_outputs={"curves": curves},
+                       enhance=lambda x: torch.sigmoid(nn.Conv2d(3, 3, 1)(x)))
 
 
 # --------------------------------------------------------------------------------------------------- registry
