@@ -2,7 +2,9 @@
 (``<sweep_dir>/prior_views/``, see :mod:`llie.sweep.prior_views`): no prior is built here.
 
 - a table of the label agreement between each low-light image and its ground truth (pixel accuracy and mIoU per
-  pair and their mean), one row per prior — how far each prior's labels survive the dark;
+  pair, their mean, and the mean number of classes the two maps hold), one row per prior — how far each prior's
+  labels survive the dark. A prior that gives every pixel one class agrees perfectly and means nothing: the class
+  count says so;
 - one picture per prior, ``prior_pairs_<id>.png``: a row per pair, the class map of the low-light image beside the
   class map of its ground truth (each with its legend of classes and pixel fractions), scaled to ``ROW_HEIGHT``.
 """
@@ -36,10 +38,12 @@ class PriorViews:
 
     @property
     def label(self) -> str:
-        """The row label: the method that used the prior, and the prior's weights (``random init`` or a digest)."""
-        weights = str(self.payload.get("prior", "")).rpartition("@")[2]
+        """The row label: the prior's class, its weights (``random init`` or a digest) and the method using it."""
+        identity = str(self.payload.get("prior", ""))
+        weights = identity.rpartition("@")[2] if "@" in identity else ""
         tag = "random init" if weights == "random" else f"weights {weights[:8]}" if weights else ""
-        return f"{self.payload.get('method', self.folder.name)}" + (f" — {tag}" if tag else "")
+        name = identity.partition("(")[0] or self.folder.name
+        return f"{name}{f', {tag}' if tag else ''} ({self.payload.get('method', '')})"
 
 
 def read_prior_views(sweep_dir: str | Path) -> list[PriorViews]:
@@ -63,8 +67,8 @@ def read_prior_views(sweep_dir: str | Path) -> list[PriorViews]:
 def agreement_table(views: list[PriorViews], sweep: str = "") -> Table:
     """Priors × (each pair, mean) × (pixel accuracy, mIoU)."""
     pairs = [str(p["name"]) for p in views[0].payload["pairs"]]
-    groups = [(f"pair {name}", 2) for name in pairs] + [("mean", 2)]
-    columns = ["Prior"] + ["Pixel acc.", "mIoU"] * (len(pairs) + 1)
+    groups = [(f"pair {name}", 2) for name in pairs] + [("mean", 3)]
+    columns = ["Prior"] + ["Pixel acc.", "mIoU"] * (len(pairs) + 1) + ["Classes"]
     rows, records = [], []
     for view in views:
         by_name = {str(p["name"]): p for p in view.payload["pairs"]}
@@ -81,11 +85,16 @@ def agreement_table(views: list[PriorViews], sweep: str = "") -> Table:
             value = float(mean.get(key, np.nan))
             cells.append(Number(value, DECIMALS))
             record[f"mean/{key}"] = value
+        classes = float(np.mean([len(p.get("classes", [])) for p in view.payload["pairs"]]))
+        cells.append(Number(classes, 1))
+        record["mean/classes"] = classes
         rows.append(cells)
         records.append(record)
     where = f"{sweep}: " if sweep else ""
     caption = (f"{where}label agreement of each image prior between a low-light image and its ground truth "
-               f"({len(pairs)} real pairs; pixel accuracy, and mIoU over the classes present in either map)")
+               f"({len(pairs)} real pairs; pixel accuracy, and mIoU over the classes present in either map; Classes: "
+               f"how many classes the two maps hold, on average — 1 means the prior sees one class everywhere and "
+               f"agrees trivially)")
     return Table(caption, f"tab:{sweep or 'sweep'}-prior-agreement", groups, columns, rows,
                  pd.DataFrame.from_records(records))
 

@@ -76,9 +76,12 @@ def test_the_report_lays_out_the_agreement_table_and_a_pair_sheet_per_prior(view
     payloads = [json.loads(p.read_text()) for p in written]
     table = (report.out_dir / "prior_agreement.md").read_text()
     for payload in payloads:
-        row = next(line for line in table.splitlines() if line.startswith(f"| {payload['method']} — random init"))
+        row = next(line for line in table.splitlines()
+                   if line.startswith(f"| HRNetPrior, random init ({payload['method']}) |"))
         assert f"{payload['agreement']['miou']:.3f}" in row
         assert f"{payload['pairs'][1]['pixel_accuracy']:.3f}" in row
+        classes = np.mean([len(p["classes"]) for p in payload["pairs"]])
+        assert row.endswith(f" {classes:.1f} |")
     sheets = [report.out_dir / f"prior_pairs_{p.parent.name}.png" for p in written]
     for sheet in sheets:
         assert sheet in report.files
