@@ -237,6 +237,24 @@ def compare_keys(module: nn.Module, state: Mapping[str, Tensor]) -> KeyReport:
     return report
 
 
+def flush_subnormals(state: Mapping[str, Tensor]) -> StateDict:
+    """``state`` with subnormal floating-point values set to zero (other entries returned as they are).
+
+    Why: published weights can hold many (Zero-DCE's ``Epoch99.pth`` has about 19 000 float32 weights below 1.2e-38,
+    left behind by weight decay). They change no output by more than ~1e-38, but x86 CPUs compute with subnormals
+    in microcode: one 600×400 Zero-DCE forward took 35 CPU seconds with them and 0.9 s without, same output.
+    """
+    out: StateDict = {}
+    for key, value in state.items():
+        if isinstance(value, Tensor) and value.is_floating_point():
+            tiny = torch.finfo(value.dtype).tiny
+            subnormal = (value != 0) & (value.abs() < tiny)
+            if bool(subnormal.any()):
+                value = value.masked_fill(subnormal, 0.0)
+        out[key] = value
+    return out
+
+
 def load_into(module: nn.Module, state: Mapping[str, Tensor], *, what: str, strict: bool = True) -> KeyReport:
     """Copy ``state`` into ``module``.
 
@@ -336,5 +354,5 @@ def load_pretrained(module: nn.Module, pretrained: str | os.PathLike[str] | None
         state = {k: v for k, v in state.items() if not k.startswith(drop)}
     if adapt is not None:
         state = adapt(state)
-    load_into(module, state, what=f"{what} ('{pretrained}')", strict=strict)
+    load_into(module, flush_subnormals(state), what=f"{what} ('{pretrained}')", strict=strict)
     return weights_digest(pretrained)

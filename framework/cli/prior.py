@@ -16,10 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .common import add_config_args, resolve_config
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from ..interfaces import ImagePrior
-    from ..visual.prior_view import PriorView
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,16 +30,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="write per-image class fractions (by name), level energies and the pairs' agreement")
     p.add_argument("--alpha", type=float, default=0.5, help="opacity of the class colours over the image (0.5)")
     p.set_defaults(func=run)
-
-
-def unique_name(stem: str, taken: set[str]) -> str:
-    """``stem``, or ``stem_2``, ``stem_3`` … when an earlier input had the same stem."""
-    name, k = stem, 1
-    while name in taken:
-        k += 1
-        name = f"{stem}_{k}"
-    taken.add(name)
-    return name
 
 
 def list_images(inputs: list[str]) -> list[Path]:
@@ -61,23 +48,6 @@ def build_prior(cfg: Any, source: str) -> "ImagePrior":
 
     model = to_plain(cfg.get("model") or {})
     return check_prior(build_frozen_part("image_priors", model.get("image_prior")), source)
-
-
-def record(prior: "ImagePrior", view: "PriorView", image: "np.ndarray", name: str, path: Path, role: str,
-           out_dir: Path, alpha: float) -> dict:
-    """Write the two pictures of one image; its JSON entry."""
-    from ..data.io import write_image
-    from ..visual.prior_view import class_image, fractions_by_name, levels_image
-
-    files = {}
-    for kind, picture in (("classes", class_image(view, image, prior, alpha)), ("levels", levels_image(view, image))):
-        if picture is not None:
-            files[kind] = str(write_image(out_dir / f"{name}_{kind}.png", picture / 255.0))
-    fractions = None if view.labels is None else fractions_by_name(view.labels, prior.num_classes, prior.class_names)
-    return {"name": name, "path": str(path), "role": role, "height": int(image.shape[0]), "width": int(image.shape[1]),
-            "class_fractions": fractions,
-            "levels": [{"stride": lv.stride, "channels": lv.channels, "mean_energy": lv.mean} for lv in view.levels],
-            "files": files}
 
 
 def describe(entry: dict) -> str:
@@ -102,39 +72,11 @@ def print_agreement(rows: list[dict], mean: dict) -> None:
     Console().print(table)
 
 
-def run_pairs(prior: "ImagePrior", low_dir: str, high_dir: str, out_dir: Path, alpha: float, taken: set[str],
-              images: list[dict]) -> tuple[list[dict], dict]:
-    from ..errors import ConfigError
-    from ..metrics.agreement import label_agreement
-    from ..registry import build
-    from ..visual.prior_view import look
-    from ..visual.segmentation import class_name
-
-    dataset = build("datasets", {"type": "PairedFolder", "low_dir": low_dir, "high_dir": high_dir})
-    rows = []
-    for pair in dataset.pairs:
-        low, high = dataset.load_pair(pair)
-        views = {}
-        for role, path, image in (("low", pair.low, low), ("high", pair.high, high)):
-            views[role] = look(prior, image)
-            images.append(record(prior, views[role], image, unique_name(f"{pair.name}_{role}", taken), path, role,
-                                 out_dir, alpha))
-        if views["low"].labels is None:
-            raise ConfigError(f"--pairs: image prior {type(prior).__name__} gives no class scores, so its labels "
-                              f"cannot be compared; use a segmentation prior or drop --pairs")
-        agreement = label_agreement(views["low"].labels, views["high"].labels)
-        rows.append({"name": str(pair.name), "low": str(pair.low), "high": str(pair.high),
-                     "pixel_accuracy": agreement.pixel_accuracy, "miou": agreement.miou,
-                     "classes": [class_name(k, prior.class_names) for k in agreement.classes]})
-    mean = {"pixel_accuracy": sum(r["pixel_accuracy"] for r in rows) / len(rows),
-            "miou": sum(r["miou"] for r in rows) / len(rows), "n_pairs": len(rows)}
-    return rows, mean
-
-
 def run(args: argparse.Namespace) -> int:
     from ..data.io import read_image
     from ..engine.safety import check_output_dir, check_output_file
     from ..errors import DataError
+    from ..visual.prior_pairs import record, run_pairs, unique_name
     from ..visual.prior_view import look
     from .evaluate import write_json
 

@@ -1,8 +1,11 @@
-"""``llie sweep FILE [--dry-run] [--work-dir work_dirs] [--workers N] [--no-prior-cache] [--set k=v]``.
+"""``llie sweep FILE [--dry-run] [--work-dir work_dirs] [--workers N] [--no-prior-cache] [--missing-weights skip]
+[--set k=v]``.
 
 Runs every cell of an ablation sweep that is not DONE yet (rerunning resumes), then the results are in
 ``<work-dir>/<sweep name>/results.parquet``. ``--dry-run`` lists the cells, their status and the disk each run dir
-will take (estimated from the config: checkpoints kept + logs) without running.
+will take (estimated from the config: checkpoints kept + logs) without running; cells whose zoo weights are not on this
+machine show as ``no weights``. With ``missing_weights: skip`` (sweep file or option) such cells are left out with one
+line each (see :mod:`llie.sweep.weights`).
 """
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..sweep.plan import SweepPlan
 
-STATUS_STYLE = {"DONE": "green", "running": "cyan", "partial": "yellow", "pending": "dim"}
+STATUS_STYLE = {"DONE": "green", "running": "cyan", "partial": "yellow", "pending": "dim", "no weights": "red"}
+NO_WEIGHTS = "no weights"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,10 +27,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--work-dir", default="work_dirs", help="parent of the sweep folder (default: work_dirs)")
     p.add_argument("--workers", type=int, help="run here with N worker processes (overrides the sweep's executor)")
     p.add_argument("--no-prior-cache", action="store_true", help="compute prior features afresh in every cell")
+    add_missing_weights_arg(p)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value in every cell (changes the cell ids; '+key=v' adds)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=run)
+
+
+def add_missing_weights_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--missing-weights", choices=("fail", "skip"), default=None,
+                   help="cells whose zoo weights are absent and cannot be downloaded: 'skip' leaves them out with one "
+                        "line each, 'fail' lets them fail (default: the sweep file's missing_weights, else fail)")
+
+
+def skip_cells_without_weights(plan: "SweepPlan", policy: str | None) -> list[str]:
+    """With policy ``skip`` (or the sweep file's ``missing_weights: skip``), leave out the cells whose zoo weights
+    cannot be had (downloading what may be); the lines saying so."""
+    from ..sweep.weights import find_missing_weights, leave_out
+
+    if (policy or plan.spec.missing_weights) != "skip":
+        return []
+    missing = find_missing_weights(plan)
+    leave_out(plan, missing)
+    return [m.line() for m in missing]
 
 
 def print_plan(plan: "SweepPlan", disk: "dict[str, int | None] | None" = None) -> None:
@@ -69,13 +92,22 @@ def run(args: argparse.Namespace) -> int:
     plan = make_plan(spec, args.work_dir, extra_overrides=args.overrides, prior_cache=not args.no_prior_cache)
     if args.dry_run:
         from ..sweep.costs import estimate_cell_bytes
+        from ..sweep.weights import find_missing_weights
 
+        missing = find_missing_weights(plan, download=False)
+        for planned in (c for m in missing for c in m.cells):
+            planned.status = NO_WEIGHTS
         memo: dict[str, int | None] = {}
         print_plan(plan, {p.cell.cell_id: estimate_cell_bytes(p.cell.config, memo, samples=spec.samples,
                                                              eval_sets=spec.eval_sets) for p in plan.cells})
+        policy = args.missing_weights or spec.missing_weights
+        for m in missing:
+            print(m.line("would be left out" if policy == "skip" else "would fail"))
         return 0
     from ..sweep.launch import run_sweep
 
+    for line in skip_cells_without_weights(plan, args.missing_weights):
+        print(line)
     result = run_sweep(plan, workers=args.workers, progress=not args.no_progress)
     counts = plan.counts()
     busy = result.with_status("busy")

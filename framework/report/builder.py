@@ -4,7 +4,9 @@ Files written into the report folder (``<slug>`` names the evaluation settings, 
 ``comparison.md/.tex/.csv``, ``ablation.md/.tex/.csv`` (one table per settings group inside each file; the CSVs
 carry the settings as columns), ``cost.md/.tex/.csv``, ``bars_<slug>.png``, ``ablation_<slug>.png``,
 ``psnr_vs_flops_<slug>.png`` (when FLOPs are known), ``training_curves.png`` (when cells logged losses),
-``grid_<column>.png`` (from the sample images the cells saved; unless images are switched off) and ``index.html``.
+``grid_<column>.png`` (from the sample images the cells saved; unless images are switched off), when ``llie demo``
+wrote the views of the sweep's priors on real pairs (:mod:`.prior_views`) ``prior_agreement.md/.tex/.csv`` and
+``prior_pairs_<id>.png``, and ``index.html``.
 Files are written whole (temp file + rename) so a reader never sees half a table.
 
 The report reads files only — the results store, the sweep's ``sweep.json``, scalar logs and saved sample images —
@@ -29,6 +31,7 @@ from .gates import FIGURE as GATE_FIGURE
 from .gates import write_gate_plot
 from .html import Page
 from .plots import ablation_heatmap, metric_bars, psnr_vs_flops, training_curves
+from .prior_views import PriorViews, agreement_table, read_prior_views, write_sheets
 from .reference import choose_reference, parse_reference
 from .store import load_results, rebuild_store
 from .sweep_facts import read_facts
@@ -127,11 +130,39 @@ def build_report(sweep_dir: str | Path, out_dir: str | Path | None = None, *, re
         grids = write_grids(sweep_dir, cells, report.out_dir, rows=rows, labels=labels, notes=report.notes)
         report.files += [path for _, path, _ in grids]
         log(f"image grids: {len(grids)} written")
+    priors = _prior_views(report, sweep_dir, name, images)
 
     page = _index(report, name, sweep_dir, summaries, comparison, ablation, cost, references, figures, curves_path,
                   grids)
-    report.files.append(_write_text(report.index, page))
+    if priors is not None:
+        _prior_section(page, *priors)
+    page.notes(report.notes)
+    report.files.append(_write_text(report.index, page.render()))
     return report
+
+
+def _prior_views(report: Report, sweep_dir: Path, name: str, images: bool
+                 ) -> tuple[Table, list[tuple[PriorViews, Path]]] | None:
+    """The agreement table and the pair sheets of the priors' views, when the sweep dir holds any."""
+    views = read_prior_views(sweep_dir)
+    if not views:
+        return None
+    table = agreement_table(views, name)
+    _write_tables(report, "prior_agreement", f"{name}: what the priors see", [table])
+    sheets = write_sheets(views, report.out_dir) if images else []
+    report.files += [path for _, path in sheets]
+    return table, sheets
+
+
+def _prior_section(page: Page, table: Table, sheets: list[tuple[PriorViews, Path]]) -> None:
+    page.heading("What the image priors see on real low-light pairs")
+    page.paragraph("Each segmentation prior run on a low-light image and on its ground truth: where their labels "
+                   "agree, the prior can be trusted in the dark.")
+    page.links(["prior_agreement.md", "prior_agreement.tex", "prior_agreement.csv"])
+    page.raw(html_table(table))
+    for view, path in sheets:
+        page.figure(path.name, f"{view.label}: class map of each low-light image (left) and of its ground truth "
+                               f"(right), with the classes present and their pixel fractions")
 
 
 def _plots(report: Report, summaries: list[Summary], references: list[tuple[str, str]]
@@ -160,7 +191,7 @@ _FIGURE_CAPTIONS = {"bars": "Per-dataset PSNR/SSIM: bar = seed mean, whisker = �
 def _index(report: Report, name: str, sweep_dir: Path, summaries: list[Summary], comparison: list[Table],
            ablation: list[Table], cost: Table, references: list[tuple[str, str]],
            figures: list[tuple[Summary, str, Path]], curves: Path | None, grids: list[tuple[str, Path, list[str]]]
-           ) -> str:
+           ) -> Page:
     page = Page(report.out_dir, f"Sweep report: {name}")
     page.paragraph(f"Results store: {sweep_dir}. Tables and plots are made separately for each evaluation setting; "
                    f"numbers measured under different protocols are never mixed. Rows: the ablation reference "
@@ -190,5 +221,4 @@ def _index(report: Report, name: str, sweep_dir: Path, summaries: list[Summary],
         for label, path, names in grids:
             page.figure(path.name, f"{label}: input | each method (smallest seed) | ground truth | prior class map "
                                    f"(images {', '.join(names)})")
-    page.notes(report.notes)
-    return page.render()
+    return page

@@ -95,6 +95,16 @@ def compose_grid(titles: list[str], rows: list[list[np.ndarray | None]], row_nam
     return canvas
 
 
+def prior_title(identity: str) -> str:
+    """A prior panel's column title from its identity ``Class(options)@weights``: the class and its weights
+    (``random init``, or the first digits of the weights' digest), so two priors of one class are told apart."""
+    name = identity.partition("(")[0]
+    weights = identity.rpartition("@")[2] if "@" in identity else ""
+    if not weights:
+        return f"prior: {name}"
+    return f"prior: {name} " + ("(random init)" if weights == "random" else f"@{weights[:8]}")
+
+
 def dataset_grid(members: list[tuple[str, Path]], dataset: str, notes: list[str]
                  ) -> tuple[Image.Image, list[str]] | None:
     """The grid of one evaluation set from ``(row label, run dir)`` pairs; None when no method saved samples."""
@@ -113,8 +123,7 @@ def dataset_grid(members: list[tuple[str, Path]], dataset: str, notes: list[str]
         if samples.prior and samples.prior not in priors:
             priors[samples.prior] = samples
     has_gt = (first.folder / "gt").is_dir()  # unpaired sets have no ground truth: no GT column
-    titles = ["input", *[label for label, _ in methods], *(["GT"] if has_gt else []),
-              *[f"prior: {p.split('(')[0]}" for p in priors]]
+    titles = ["input", *[label for label, _ in methods], *(["GT"] if has_gt else []), *[prior_title(p) for p in priors]]
     rows = []
     for i, name in enumerate(first.names):
         outputs = []

@@ -140,7 +140,7 @@ def resolve_config(spec: SweepSpec, overrides: dict[str, Any], dataset: str, see
 
 
 def build_cells(spec: SweepSpec, extra_overrides: list[str] = (), *, prior_cache: bool = True) -> list[Cell]:
-    """Every cell of the sweep, in order (override sets × datasets × seeds); cells resolving alike are merged.
+    """Every cell of the sweep, in order (override sets × datasets × their seeds); cells resolving alike are merged.
 
     ``prior_cache=False`` (``--no-prior-cache``) switches the cache off in every cell's config before its id is taken.
     """
@@ -149,9 +149,9 @@ def build_cells(spec: SweepSpec, extra_overrides: list[str] = (), *, prior_cache
     base = base_config(spec)
     cells: list[Cell] = []
     seen: set[str] = set()
-    for overrides in spec.variants():
+    for overrides, seeds in spec.seeded_variants():
         for dataset in spec.datasets:
-            for seed in spec.seeds:
+            for seed in seeds:
                 config = resolve_config(spec, overrides, dataset, seed, extra_overrides, base)
                 if not prior_cache:
                     config[cache_settings.CONFIG_KEY] = None

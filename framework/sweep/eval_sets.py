@@ -3,9 +3,10 @@ model is also evaluated on after its own test split, stored as rows with ``datas
 ``extra_eval = true``.
 
 A set is a dataset name or a dataset YAML (see :mod:`llie.sweep.datasets`); its ``test`` split (else ``val``) is
-evaluated. A set whose data is missing on the machine running the cell (a folder named by ``root``, ``low_dir`` or
-``high_dir`` does not exist, or a ``sample:`` path has no sample data folder) is skipped with one logged line; other
-problems fail the cell like any evaluation error. A set equal to the cell's own dataset is not evaluated twice.
+evaluated. A set whose data is missing on the machine running the cell (a folder named by ``root``, ``low_dir``,
+``high_dir`` or ``source`` — synthetic pairs' photo folder — does not exist, or a ``sample:`` path has no sample
+data folder) is skipped with one logged line; other problems fail the cell like any evaluation error. A set equal to
+the cell's own dataset is not evaluated twice.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ..paths import SAMPLE_PREFIX, resolve_data_path, sample_data_dir
 from .datasets import data_section, dataset_file
 
 log = logging.getLogger(__name__)
-_PATH_KEYS = ("root", "low_dir", "high_dir")
+_PATH_KEYS = ("root", "low_dir", "high_dir", "source")
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,16 @@ A sweep file holds one ``sweep:`` mapping::
       grid: {model.enhancer.depth: [2, 3]}         # dotted keys -> value lists; the cartesian product
       zip: [{a.b: [1, 2], c.d: [x, y]}]            # groups of keys varied together (one grid dimension each)
       include: [{model.enhancer: {type: GammaCorrection}}]   # extra override sets, added as they are
+      #   (an include entry may say `seeds: [0]`: it runs with those seeds instead of sweep.seeds, e.g. once
+      #   for a deterministic, training-free method)
       exclude: [{model.enhancer.depth: 3}]         # drop grid/zip combinations matching every pair given
       datasets: [synthetic]                        # short names (experiments/_base_/datasets/<name>.yaml)
       eval_datasets: [lol_sample]                  # extra evaluation sets: every trained model is also scored there
       no_reference_metrics: [niqe]                 # what scores sets without ground truth (e.g. dicm_sample)
       seeds: [0]
       overrides: {train.max_iters: 200}            # applied to every cell, before the cell's own overrides
+      missing_weights: skip                        # cells whose zoo weights are absent and cannot be fetched are
+                                                   #   left out with one line (default: fail; see llie.sweep.weights)
       reference: {model.enhancer.depth: 3}         # the ablation table's reference row (read by reports)
       baselines: [Gamma (auto)]                    # methods listed last in reports (training-free rows always are)
       report: {samples: 3}                         # sample images per evaluation set saved for the image grids
@@ -44,6 +48,9 @@ from .samples import DEFAULT_SAMPLES
 
 #: Keys a cell may not vary (they have their own sweep field or would clash with a results-table column).
 RESERVED_KEYS = {"seed": "use sweep.seeds", "data": "use sweep.datasets (or vary data.<key>)"}
+#: the one key of an ``include`` entry that is not a config key: the seeds that entry runs with
+INCLUDE_SEEDS = "seeds"
+MISSING_WEIGHTS = ("fail", "skip")
 SLURM_CLUSTERS = ("slurm", "local", "debug")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -51,7 +58,7 @@ _SWEEP_FIELDS: dict[str, tuple[type, ...]] = {
     "name": (str,), "description": (str,), "base": (str,), "grid": (dict,), "zip": (list,), "include": (list,),
     "exclude": (list,), "datasets": (list,), "seeds": (list,), "overrides": (dict,), "reference": (dict,),
     "protocols": (list,), "executor": (dict,), "eval_datasets": (list,), "baselines": (list,), "report": (dict,),
-    "no_reference_metrics": (list,),
+    "no_reference_metrics": (list,), "missing_weights": (str,),
 }
 #: no-reference metrics of evaluation sets without ground truth when ``no_reference_metrics`` is not given
 DEFAULT_NO_REFERENCE_METRICS = ("niqe",)
@@ -132,6 +139,8 @@ class SweepSpec:
     grid: dict[str, list] = field(default_factory=dict)
     zip: list[dict[str, list]] = field(default_factory=list)
     include: list[dict[str, Any]] = field(default_factory=list)
+    #: per ``include`` entry: its own seeds (``seeds:`` in the entry), or None for ``seeds``
+    include_seeds: list[list[int] | None] = field(default_factory=list)
     exclude: list[dict[str, Any]] = field(default_factory=list)
     datasets: list[str] = field(default_factory=lambda: ["synthetic"])
     seeds: list[int] = field(default_factory=lambda: [0])
@@ -144,6 +153,7 @@ class SweepSpec:
     baselines: list[str] = field(default_factory=list)
     samples: int = DEFAULT_SAMPLES
     no_reference_metrics: list[str] = field(default_factory=lambda: list(DEFAULT_NO_REFERENCE_METRICS))
+    missing_weights: str = "fail"
 
     def varied_keys(self) -> list[str]:
         """Plain dotted keys the cells differ in (grid, zip, include), in file order, without duplicates."""
@@ -155,26 +165,31 @@ class SweepSpec:
 
     def variants(self) -> list[dict[str, Any]]:
         """Override sets: the grid × zip product minus ``exclude``, then ``include`` (duplicates dropped)."""
+        return [overrides for overrides, _ in self.seeded_variants()]
+
+    def seeded_variants(self) -> list[tuple[dict[str, Any], list[int]]]:
+        """:meth:`variants`, each with the seeds it runs with (``seeds``, or an include entry's own)."""
         dims: list[list[dict[str, Any]]] = [[{k: v} for v in values] for k, values in self.grid.items()]
         for group in self.zip:
             length = len(next(iter(group.values())))
             dims.append([{k: values[i] for k, values in group.items()} for i in range(length)])
-        out: list[dict[str, Any]] = []
+        out: list[tuple[dict[str, Any], list[int]]] = []
         if dims:
             for combo in product(*dims):
                 merged: dict[str, Any] = {}
                 for part in combo:
                     merged.update(part)
                 if not any(_matches(merged, rule) for rule in self.exclude):
-                    out.append(merged)
-        out.extend(dict(entry) for entry in self.include)
+                    out.append((merged, list(self.seeds)))
+        own = self.include_seeds or [None] * len(self.include)
+        out.extend((dict(entry), list(seeds or self.seeds)) for entry, seeds in zip(self.include, own))
         seen: set[str] = set()
         unique = []
-        for overrides in out:
+        for overrides, seeds in out:
             key = canonical({plain_key(k): v for k, v in overrides.items()})
             if key not in seen:
                 seen.add(key)
-                unique.append(overrides)
+                unique.append((overrides, seeds))
         return unique
 
     def summary(self) -> dict[str, Any]:
@@ -183,6 +198,7 @@ class SweepSpec:
                 "varied_keys": self.varied_keys(), "reference": {plain_key(k): v for k, v in self.reference.items()},
                 "datasets": list(self.datasets), "eval_datasets": [s.name for s in self.eval_sets],
                 "seeds": list(self.seeds), "baselines": list(self.baselines), "samples": self.samples,
+                "missing_weights": self.missing_weights,
                 "protocols": [p.kwargs() for p in self.protocols],
                 "no_reference_metrics": list(self.no_reference_metrics)}
 
@@ -225,14 +241,34 @@ def _check_key_name(key: Any, where: str, source: Path) -> str:
     return key
 
 
-def _mapping_list(value: list, where: str, source: Path) -> list[dict]:
+def _mapping_list(value: list, where: str, source: Path, allowed: set[str] = frozenset()) -> list[dict]:
     out = []
     for i, entry in enumerate(value):
         _check_type(entry, (dict,), f"{where}[{i}]", source)
         for key in entry:
-            _check_key_name(key, f"{where}[{i}]", source)
+            if key not in allowed:
+                _check_key_name(key, f"{where}[{i}]", source)
         out.append(dict(entry))
     return out
+
+
+def _seeds(value: Any, where: str, source: Path) -> list[int]:
+    if not isinstance(value, list) or not value or not all(isinstance(s, int) and not isinstance(s, bool)
+                                                           for s in value):
+        raise ConfigError(f"{source}: {where} must be a non-empty list of integers, got {value!r}")
+    if len(set(value)) != len(value):
+        raise ConfigError(f"{source}: {where} must not repeat a value")
+    return list(value)
+
+
+def _split_include_seeds(entries: list[dict], source: Path) -> tuple[list[dict], list[list[int] | None]]:
+    """``include`` entries without their ``seeds:`` key, and each entry's seeds (None: the sweep's)."""
+    plain, seeds = [], []
+    for i, entry in enumerate(entries):
+        own = entry.pop(INCLUDE_SEEDS, None)
+        seeds.append(None if own is None else _seeds(own, f"sweep.include[{i}].{INCLUDE_SEEDS}", source))
+        plain.append(entry)
+    return plain, seeds
 
 
 def _parse_grid(grid: dict, source: Path) -> dict[str, list]:
@@ -362,7 +398,8 @@ def load_sweep(path: str | Path, *, check_keys: bool = True) -> SweepSpec:
         raise ConfigError(f"{path}: sweep.name {name!r} must be a folder name (letters, digits, '.', '_', '-')")
     grid = _parse_grid(raw["grid"], path) if "grid" in raw else {}
     groups = _parse_zip(raw.get("zip", []), path)
-    include = _mapping_list(raw.get("include", []), "sweep.include", path)
+    include, include_seeds = _split_include_seeds(
+        _mapping_list(raw.get("include", []), "sweep.include", path, allowed={INCLUDE_SEEDS}), path)
     exclude = _mapping_list(raw.get("exclude", []), "sweep.exclude", path)
     if not grid and not groups and not include:
         raise ConfigError(f"{path}: the sweep defines no cells; give sweep.grid, sweep.zip or sweep.include")
@@ -386,6 +423,10 @@ def load_sweep(path: str | Path, *, check_keys: bool = True) -> SweepSpec:
     seeds = raw.get("seeds", [0])
     if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
         raise ConfigError(f"{path}: sweep.seeds must be a non-empty list of integers, got {seeds!r}")
+    missing_weights = raw.get("missing_weights", MISSING_WEIGHTS[0])
+    if missing_weights not in MISSING_WEIGHTS:
+        raise ConfigError(f"{path}: sweep.missing_weights must be one of {', '.join(MISSING_WEIGHTS)}, "
+                          f"got {missing_weights!r}")
     if len(set(datasets)) != len(datasets) or len(set(seeds)) != len(seeds):
         raise ConfigError(f"{path}: sweep.datasets and sweep.seeds must not repeat a value")
     overrides = raw.get("overrides", {})
@@ -400,12 +441,12 @@ def load_sweep(path: str | Path, *, check_keys: bool = True) -> SweepSpec:
         raise ConfigError(f"{path}: sweep.report.samples must be >= 0 (0 saves no sample images), "
                           f"got {report['samples']}")
     spec = SweepSpec(path=path, name=name, base=resolve_base(raw["base"], path), grid=grid, zip=groups,
-                     include=include, exclude=exclude, datasets=list(datasets), seeds=list(seeds),
+                     include=include, include_seeds=include_seeds, exclude=exclude, datasets=list(datasets), seeds=list(seeds),
                      overrides=dict(overrides), reference=dict(raw.get("reference", {})),
                      protocols=_parse_protocols(raw.get("protocols", []), path),
                      executor=_parse_executor(raw.get("executor", {}), path), description=raw.get("description", ""),
                      eval_sets=parse_eval_sets(raw.get("eval_datasets", []), str(path)), baselines=list(baselines),
-                     samples=report.get("samples", DEFAULT_SAMPLES),
+                     samples=report.get("samples", DEFAULT_SAMPLES), missing_weights=missing_weights,
                      no_reference_metrics=_parse_no_reference(
                          raw.get("no_reference_metrics", list(DEFAULT_NO_REFERENCE_METRICS)), path))
     varied = spec.varied_keys()

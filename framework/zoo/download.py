@@ -38,7 +38,12 @@ ProgressFn = Callable[[int, "int | None"], None]
 
 
 class WeightsUnavailable(CheckpointError):
-    """A zoo file is not on this machine and cannot be fetched now (offline, unreachable, HTTP error)."""
+    """A zoo file is not on this machine and cannot be fetched now (offline, unreachable, HTTP error); ``reason``
+    says which, in words that complete "… are not on this machine and <reason>"."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class DownloadRefused(CheckpointError):
@@ -97,7 +102,7 @@ def _open(url: str, entry: ZooEntry, what: str, folder: Path) -> http.client.HTT
         reason = f"the server answered HTTP {exc.code} {exc.reason}"
     except (OSError, http.client.HTTPException, ValueError) as exc:  # DNS, refused, timeout, bad mirror URL
         reason = f"cannot be downloaded ({_reason(exc)})"
-    raise WeightsUnavailable(unavailable_message(entry, what, folder, reason))
+    raise WeightsUnavailable(unavailable_message(entry, what, folder, reason), reason)
 
 
 def _copy(response: http.client.HTTPResponse, out: BinaryIO, total: int | None,
@@ -144,7 +149,8 @@ def download(entry: ZooEntry, dest_dir: Path, *, what: str | None = None, progre
     what = what or entry.name
     folder = folder_hint or dest_dir
     if offline():
-        raise WeightsUnavailable(unavailable_message(entry, what, folder, f"{OFFLINE_ENV}=1 forbids downloading"))
+        reason = f"{OFFLINE_ENV}=1 forbids downloading"
+        raise WeightsUnavailable(unavailable_message(entry, what, folder, reason), reason)
     url = source_url(entry)
     dest_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=dest_dir, prefix=f".{entry.file}.", suffix=".part")

@@ -194,6 +194,19 @@ def test_load_pretrained_random_and_file(tmp_path, caplog):
     assert torch.equal(net[0].weight, source[0].weight)
 
 
+def test_subnormal_weights_are_loaded_as_zeros_and_nothing_else_changes(tmp_path):
+    tiny = torch.finfo(torch.float32).tiny
+    weight = torch.tensor([tiny / 4, -tiny / 2, tiny, -tiny, 0.5, 0.0])
+    path = tmp_path / "w.pth"
+    torch.save({"weight": weight, "steps": torch.tensor([3])}, path)
+    holder = nn.Module()
+    holder.register_buffer("weight", torch.ones(6))
+    holder.register_buffer("steps", torch.zeros(1, dtype=torch.long))
+    load_pretrained(holder, path, what=WHAT)
+    assert holder.weight.tolist() == [0.0, 0.0, tiny, -tiny, 0.5, 0.0]
+    assert holder.steps.tolist() == [3]
+
+
 def test_weights_digest_follows_content(tmp_path):
     path = tmp_path / "w.pth"
     torch.save({"a": torch.zeros(3)}, path)

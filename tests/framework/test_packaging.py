@@ -178,7 +178,7 @@ def test_installed_cli_finds_the_shipped_demo_sweep(installed):
     proc = _run([str(bin_dir / "llie"), "sweep", "experiments/ablations/demo.yaml", "--dry-run",
                  "--work-dir", str(cwd / "work_dirs")], cwd=cwd, env={**env, "COLUMNS": "250"})
     assert proc.returncode == 0, proc.stderr
-    assert "sweep demo: 7 cells" in proc.stdout and "DeepSPG-tiny" in proc.stdout
+    assert "sweep demo: 19 cells" in proc.stdout and "DeepSPG + ESPNetv2 (VOC)" in proc.stdout
     assert not (cwd / "experiments").exists()  # found inside the installed package, not copied here
 
 

@@ -151,3 +151,11 @@ def test_a_cell_without_saved_samples_is_left_out_of_the_grid_with_a_note(sweep,
     assert len(notes) == 1 and "no saved sample images for Gamma" in notes[0]
     with Image.open(path) as grid:
         assert grid.width == PAD + (1 + 2 + 1 + 1) * (TILE_HEIGHT + PAD)
+
+
+def test_two_priors_of_one_class_get_told_apart_in_the_grid_titles():
+    from llie.report.grids import prior_title
+
+    real = prior_title('ESPNetv2Prior(dataset="voc", width_scale=2.0)@bc479586b0ba')
+    random = prior_title('ESPNetv2Prior(dataset="voc", width_scale=2.0)@random')
+    assert real == "prior: ESPNetv2Prior @bc479586" and random == "prior: ESPNetv2Prior (random init)"

@@ -21,10 +21,14 @@ DEMO_METHODS = ["DeepSPG-tiny", "w/o text prior", "w/o image prior", "w/o both p
                 "Input (no enhancement)"]
 
 
-def demo_like_store() -> pd.DataFrame:
+DEMO_SWEEP_METHODS = ["DeepSPG + ESPNetv2 (VOC)", "DeepSPG + ESPNetv2 (random init)", "DeepSPG w/o prior", "U-Net",
+                      "Gamma (auto)", "Input (no enhancement)"]
+
+
+def demo_like_store(methods: list[str] = DEMO_METHODS) -> pd.DataFrame:
     """A store shaped like the demo sweep's: method labels from experiment.method, which is not a key column."""
     rows = []
-    for i, method in enumerate(DEMO_METHODS):
+    for i, method in enumerate(methods):
         for metric, value in (("psnr", 10.0 + i), ("ssim", 0.5)):
             rows.append({"sweep": "demo", "cell_id": f"cell{i:08d}", "method": method, "dataset": "synthetic",
                          "seed": 0, "metric": metric, "value": value, "protocol": "retinexformer", "gt_mean": False,
@@ -44,17 +48,18 @@ def write_sweep_json(sweep_dir, summary: dict, cells: list[tuple[str, str]]) -> 
 def test_the_demo_sweeps_reference_is_found_by_the_key_it_names(tmp_path):
     """The demo sweep names its reference by experiment.method, which the store keeps as the method column."""
     spec = load_sweep("experiments/ablations/demo.yaml", check_keys=False)
-    assert spec.reference == {"experiment.method": "DeepSPG-tiny"}
-    frame = demo_like_store()
+    reference = DEMO_SWEEP_METHODS[0]
+    assert spec.reference == {"experiment.method": reference}
+    frame = demo_like_store(DEMO_SWEEP_METHODS)
     sweep_dir = write_store(tmp_path / "demo", frame)
-    write_sweep_json(sweep_dir, spec.summary(), [(f"cell{i:08d}", m) for i, m in enumerate(DEMO_METHODS)])
+    write_sweep_json(sweep_dir, spec.summary(), [(f"cell{i:08d}", m) for i, m in enumerate(DEMO_SWEEP_METHODS)])
     facts = read_facts(sweep_dir)
     summary = summarise(frame, "demo", facts)[0]
     row, why = choose_reference(summary, {}, facts.reference)
-    assert row == "DeepSPG-tiny" and why == "the sweep's reference experiment.method=DeepSPG-tiny"
-    # a row the fallback (most priors on, first in order) would never pick
-    other, why = choose_reference(summary, {}, {"experiment.method": "w/o image prior"})
-    assert other == "w/o image prior" and "matches no row" not in why
+    assert row == reference and why == f"the sweep's reference experiment.method={reference}"
+    # a row the fallback (first in order) would never pick
+    other, why = choose_reference(summary, {}, {"experiment.method": "DeepSPG w/o prior"})
+    assert other == "DeepSPG w/o prior" and "matches no row" not in why
 
 
 def test_rows_follow_the_reference_then_the_sweep_file_then_baselines(tmp_path):

@@ -53,6 +53,24 @@ def test_exclude_drops_matching_combinations_and_include_adds_cells(tmp_path):
     assert spec.varied_keys() == ["a.x", "b.y", "c.z"]
 
 
+def test_an_include_entry_runs_with_its_own_seeds_and_the_others_with_the_sweeps(tmp_path):
+    """`seeds:` in an include entry is not a config key: it picks that entry's seeds (e.g. once for a deterministic
+    method) while every other cell keeps sweep.seeds."""
+    from llie.sweep.cells import build_cells
+
+    spec = _spec(tmp_path, {"grid": {"model.enhancer.depth": [1, 2]}, "seeds": [0, 1, 2],
+                            "include": [{"experiment.method": "Gamma", "model.enhancer": {"type": "GammaCorrection"},
+                                         "seeds": [0]}]})
+    assert spec.include == [{"experiment.method": "Gamma", "model.enhancer": {"type": "GammaCorrection"}}]
+    assert [seeds for _, seeds in spec.seeded_variants()] == [[0, 1, 2], [0, 1, 2], [0]]
+    cells = build_cells(spec)
+    seeds: dict[str, list[int]] = {}
+    for cell in cells:
+        seeds.setdefault(cell.method, []).append(cell.seed)
+    assert seeds == {"depth=1": [0, 1, 2], "depth=2": [0, 1, 2], "Gamma": [0]}
+    assert all("seeds" not in cell.config for cell in cells)
+
+
 def test_exclude_matches_values_whatever_their_key_order(tmp_path):
     spec = _spec(tmp_path, {"grid": {"m.e": [{"type": "A", "w": 1}, {"type": "B"}]},
                             "exclude": [{"m.e": {"w": 1, "type": "A"}}]})
@@ -101,6 +119,9 @@ BAD = [
     ({"grid": {"model.enhancer.depth": [1]}, "overrides": {"train.max_iter": 3}}, "sweep.overrides"),
     ({"include": [{"model.enhancr": {"type": "GammaCorrection"}}]}, "sweep.include[0]"),
     ({"datasets": ["synthetic"]}, "defines no cells"),
+    ({"include": [{"experiment.method": "G", "seeds": 0}]}, "sweep.include[0].seeds"),
+    ({"include": [{"experiment.method": "G", "seeds": [1, 1]}]}, "sweep.include[0].seeds"),
+    ({"include": [{}], "missing_weights": "ignore"}, "sweep.missing_weights"),
     ({"grid": {"model.enhancer.depth": [1]}, "base": "nowhere.yaml"}, "sweep.base 'nowhere.yaml' not found"),
 ]
 
