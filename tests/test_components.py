@@ -117,6 +117,7 @@ def full_model():
 def test_loss(name, full_model):
     low, high = torch.rand(SHAPE) * 0.2, torch.rand(SHAPE)
     out, ctx = full_model.enhance(low)
+    ctx.enhance = lambda x: full_model.enhance(x)[0]  # as forward(mode='loss') sets it (self-supervised losses)
     loss = next(l for l in full_model.losses if type(l).__name__ == name)
     value = loss(out, high, ctx)
     assert value.dim() == 0 and torch.isfinite(value)
