@@ -253,6 +253,26 @@ def to_chw_tensor(array: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(np.transpose(array, (2, 0, 1)), dtype=np.float32))
 
 
+def screen_loadable(items: Sequence[Any], load: Callable[[Any], Any], skipping: str,
+                    describe: Callable[[Any], str], none_left: str) -> tuple[list, list]:
+    """``(kept, dropped)``: every item loaded once; a :class:`DataError` drops it with a warning
+    ``"<skipping> <describe(item)>: <error>"``; fails with ``"<none_left> (each was logged as a warning)"`` when no
+    item is left. Datasets screen their files with it before evaluation (a skipped item must not be replaced by a
+    neighbour that would then be counted twice)."""
+    kept, dropped = [], []
+    for item in items:
+        try:
+            load(item)
+        except DataError as exc:
+            log.warning("%s %s: %s", skipping, describe(item), exc)
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if not kept:
+        raise DataError(f"{none_left} (each was logged as a warning)")
+    return kept, dropped
+
+
 class PairedImageDataset(Dataset):
     """Aligned (low, high) image pairs as tensors, with optional crop, augmentation, resize and repetition.
 
@@ -362,18 +382,10 @@ class PairedImageDataset(Dataset):
         For evaluation under ``skip_bad_pairs``: falling through to the next index (what loading does) suits
         training, but would count a neighbour twice in a metric mean. Fails like loading does when nothing is left.
         """
-        kept, dropped = [], []
-        for pair in self.pairs:
-            try:
-                self.load_pair(pair)
-            except DataError as exc:
-                log.warning("%s: skipping bad pair (%s, %s): %s", self.dataset_name, pair.low, pair.high, exc)
-                dropped.append(pair)
-            else:
-                kept.append(pair)
-        if not kept:
-            raise DataError(f"{self.dataset_name}: none of the {len(self.pairs)} pairs under {self.root} could be "
-                            f"loaded (each was logged as a warning)")
+        kept, dropped = screen_loadable(self.pairs, self.load_pair, f"{self.dataset_name}: skipping bad pair",
+                                        lambda pair: f"({pair.low}, {pair.high})",
+                                        f"{self.dataset_name}: none of the {len(self.pairs)} pairs under {self.root} "
+                                        f"could be loaded")
         self.pairs, self._bad = kept, set()
         self.dropped_pairs += dropped
         return dropped

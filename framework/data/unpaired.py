@@ -19,7 +19,6 @@ leaves it out.
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,7 @@ from torch.utils.data import Dataset
 from ..errors import ConfigError, DataError
 from .io import IMAGE_SUFFIXES, read_image
 from .paired import (CropGeometry, PathLike, build_transform, image_files, item_generator, require_root,
-                     to_chw_tensor, transform_tracked)
-
-log = logging.getLogger(__name__)
+                     screen_loadable, to_chw_tensor, transform_tracked)
 
 
 class UnpairedFolder(Dataset):
@@ -90,20 +87,13 @@ class UnpairedFolder(Dataset):
     def drop_bad_images(self) -> list[Path]:
         """Under ``skip_bad_images``: read every image once and leave out the unreadable ones (each logged with its
         path); returns them. Without it, the first unreadable image fails naming its path. Fails when none is left."""
-        kept, dropped = [], []
-        for path in self.files:
-            try:
+        if not self.skip_bad_images:
+            for path in self.files:
                 read_image(path)
-            except DataError as exc:
-                if not self.skip_bad_images:
-                    raise
-                log.warning("%s: skipping unreadable image %s: %s", self.dataset_name, path, exc)
-                dropped.append(path)
-            else:
-                kept.append(path)
-        if not kept:
-            raise DataError(f"{self.dataset_name}: none of the {len(self.files)} images in {self.root} could be read "
-                            f"(each was logged as a warning)")
+            return []
+        kept, dropped = screen_loadable(self.files, read_image, f"{self.dataset_name}: skipping unreadable image", str,
+                                        f"{self.dataset_name}: none of the {len(self.files)} images in {self.root} "
+                                        f"could be read")
         self.files = kept
         self.dropped_images += dropped
         return dropped
