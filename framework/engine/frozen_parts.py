@@ -150,9 +150,8 @@ def read_trained_state(path: str | os.PathLike[str], *, what: str, mmap: bool = 
     ``allow_empty``: see :func:`llie.checkpoints.load_state_dict_file`."""
     obj = read_checkpoint(path, what=what, mmap=mmap)
     records = obj.get(FROZEN_PARTS_KEY) if isinstance(obj, Mapping) else None
-    if records and isinstance(obj.get("state_dict"), Mapping) and not obj["state_dict"]:
-        return {}, dict(records)  # everything the model holds is rebuilt
-    state = unwrap_state_dict(obj, what=what, source=Path(path), allow_empty=allow_empty)
+    # with records, an empty state is a model whose every part is rebuilt
+    state = unwrap_state_dict(obj, what=what, source=Path(path), allow_empty=allow_empty or bool(records))
     return state, (dict(records) if records else None)
 
 
